@@ -1,0 +1,263 @@
+//! A chat client for one upstream: headers prepared once, the shared connection pool, retries
+//! and timeouts.
+
+use std::future::Future;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::error::{Error, ErrorKind, Redactor, UpstreamBody, UpstreamError};
+use crate::http::{shared_client, TransportSettings};
+use crate::providers::{ChatProvider, Completion, Provider};
+use crate::retry::{server_delay, status_is_retryable, RetryPolicy};
+use crate::stream::ChatStream;
+
+/// How to reach one upstream.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub provider: Provider,
+    pub base_url: String,
+    pub api_key: Option<String>,
+    /// Sent on every request. They override the credentials header whatever their case; `None`
+    /// removes a header.
+    pub default_headers: Vec<(String, Option<String>)>,
+    /// Per attempt: the whole non-streamed call, or a stream's wait for headers and for each
+    /// chunk after them.
+    pub timeout: Duration,
+    pub transport: TransportSettings,
+    pub retry: RetryPolicy,
+}
+
+impl ClientConfig {
+    /// The defaults of the `openai` SDK: 10 minute timeout, 2 retries.
+    pub fn new(provider: Provider, base_url: impl Into<String>) -> Self {
+        Self {
+            provider,
+            base_url: base_url.into(),
+            api_key: None,
+            default_headers: Vec::new(),
+            timeout: Duration::from_secs(600),
+            transport: TransportSettings::default(),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+pub struct ChatClient {
+    http: reqwest::Client,
+    provider: Provider,
+    url: reqwest::Url,
+    headers: HeaderMap,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    redactor: Redactor,
+}
+
+fn header_name(name: &str) -> Result<HeaderName, Error> {
+    HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| Error::InvalidInput(format!("invalid header name {name:?}")))
+}
+
+fn looks_secret(name: &HeaderName) -> bool {
+    let n = name.as_str();
+    n.contains("auth") || n.contains("key") || n.contains("token") || n.contains("secret")
+}
+
+impl ChatClient {
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        let url_text = config.provider.chat_url(&config.base_url);
+        let url = reqwest::Url::parse(&url_text).map_err(|e| {
+            Error::InvalidInput(format!("invalid base URL {:?}: {e}", config.base_url))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::InvalidInput(format!(
+                "the base URL must be http or https, got {:?}",
+                url.scheme()
+            )));
+        }
+        let mut secrets: Vec<String> = config.api_key.iter().cloned().collect();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            http::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        );
+        if let Some(key) = &config.api_key {
+            config.provider.authorize(key, &mut headers)?;
+        }
+        for (name, value) in &config.default_headers {
+            let name = header_name(name)?;
+            match value {
+                None => {
+                    headers.remove(&name);
+                }
+                Some(value) => {
+                    let mut v = HeaderValue::from_str(value).map_err(|_| {
+                        Error::InvalidInput(format!("invalid value for header {name}"))
+                    })?;
+                    if looks_secret(&name) {
+                        v.set_sensitive(true);
+                        secrets.push(value.clone());
+                    }
+                    headers.insert(name, v);
+                }
+            }
+        }
+        Ok(Self {
+            http: shared_client(&config.transport)?,
+            provider: config.provider,
+            url,
+            headers,
+            timeout: config.timeout,
+            connect_timeout: config.transport.connect_timeout,
+            retry: config.retry,
+            redactor: Redactor::new(secrets),
+        })
+    }
+
+    /// One non-streamed chat call: `body` is the canonical request JSON.
+    pub async fn complete(&self, body: Bytes) -> Result<Completion, Error> {
+        self.with_retries(|| async {
+            let response = self.send(body.clone()).await?;
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| self.transport_error(&e))?;
+            self.provider.decode_completion(&bytes)
+        })
+        .await
+    }
+
+    /// One streamed chat call: resolves once the upstream accepted it (so HTTP errors surface
+    /// here, not as an empty stream).
+    pub async fn stream(&self, body: Bytes) -> Result<ChatStream, Error> {
+        let response = self
+            .with_retries(|| async {
+                let response = self.send(body.clone()).await?;
+                let is_json = response
+                    .headers()
+                    .get(http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.starts_with("application/json"));
+                if !is_json {
+                    return Ok(response);
+                }
+                // Some servers answer a stream request with a JSON error and a 200.
+                let bytes = response
+                    .bytes()
+                    .await
+                    .map_err(|e| self.transport_error(&e))?;
+                self.provider.decode_completion(&bytes)?;
+                Err(Error::BadResponse(
+                    "asked for a stream, the upstream sent a whole JSON completion".into(),
+                ))
+            })
+            .await?;
+        Ok(ChatStream::new(
+            response,
+            self.provider.clone(),
+            self.timeout,
+            self.redactor.clone(),
+        ))
+    }
+
+    async fn send(&self, body: Bytes) -> Result<reqwest::Response, Error> {
+        let response = self
+            .http
+            .post(self.url.clone())
+            .headers(self.headers.clone())
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(upstream_error(response).await)
+        }
+    }
+
+    fn transport_error(&self, err: &reqwest::Error) -> Error {
+        if err.is_connect() && err.is_timeout() {
+            return Error::Timeout {
+                phase: "connecting",
+                after: self.connect_timeout,
+            };
+        }
+        Error::from_transport(err)
+    }
+
+    /// Run `attempt` under the per-attempt timeout, retrying what the policy allows.
+    async fn with_retries<T, F, Fut>(&self, mut attempt: F) -> Result<T, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let mut retry = 0;
+        loop {
+            let err = match tokio::time::timeout(self.timeout, attempt()).await {
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(err)) => err,
+                Err(_) => Error::Timeout {
+                    phase: "waiting for the upstream",
+                    after: self.timeout,
+                },
+            };
+            if retry >= self.retry.max_retries || !err.retryable() {
+                return Err(self.redactor.error(err));
+            }
+            let delay = self
+                .retry
+                .delay(retry, err.upstream().and_then(|u| u.retry_after));
+            tracing::debug!(
+                kind = err.kind().as_str(),
+                status = err.upstream().and_then(|u| u.status),
+                retry = retry + 1,
+                delay_ms = delay.as_millis() as u64,
+                "retrying"
+            );
+            tokio::time::sleep(delay).await;
+            retry += 1;
+        }
+    }
+}
+
+/// Most error bodies are tiny; an endless one must not be read into memory.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+async fn upstream_error(mut response: reqwest::Response) -> Error {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let mut raw = Vec::new();
+    while raw.len() < MAX_ERROR_BODY {
+        match response.chunk().await {
+            Ok(Some(chunk)) => raw.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    raw.truncate(MAX_ERROR_BODY);
+    let body = if raw.iter().all(u8::is_ascii_whitespace) {
+        UpstreamBody::Empty
+    } else {
+        serde_json::from_slice(&raw).map_or_else(
+            |_| UpstreamBody::Text(String::from_utf8_lossy(&raw).into_owned()),
+            UpstreamBody::Json,
+        )
+    };
+    Error::Upstream(Box::new(UpstreamError {
+        status: Some(status),
+        headers: headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect(),
+        body,
+        kind: ErrorKind::from_status(status),
+        retryable: status_is_retryable(status, &headers),
+        retry_after: server_delay(&headers),
+    }))
+}
