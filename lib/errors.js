@@ -54,6 +54,7 @@ class SwitchyardError extends Error {
     this.request_id = fields.headers?.['x-request-id']
     this.provider = fields.provider
     this.model = fields.model
+    if (fields.body !== undefined) this.body = fields.body
     if (fields.retryAfter !== undefined) this.retryAfter = fields.retryAfter
     if (fields.delivered !== undefined) this.delivered = fields.delivered
     if (fields.usage !== undefined) this.usage = fields.usage

@@ -4,8 +4,8 @@
 use serde_json::{json, Map, Value};
 use switchyard_core::{Error, UpstreamBody};
 
-/// Marks a payload so the JS side never mistakes another error for one of ours.
-const MARKER: &str = "switchyard";
+/// Prefixes a payload so the JS side never mistakes another error for one of ours.
+const MARKER: &str = "SWITCHYARD_ERROR:";
 
 /// Who a call was for, attached to every error it raises.
 #[derive(Clone)]
@@ -16,7 +16,6 @@ pub struct CallLabel {
 
 pub fn to_napi(err: Error, label: &CallLabel) -> napi::Error {
     let mut payload = Map::new();
-    payload.insert(MARKER.into(), Value::Bool(true));
     payload.insert("kind".into(), err.kind().as_str().into());
     payload.insert("message".into(), err.to_string().into());
     payload.insert("retryable".into(), err.retryable().into());
@@ -45,5 +44,5 @@ pub fn to_napi(err: Error, label: &CallLabel) -> napi::Error {
             payload.insert("retryAfter".into(), json!(wait.as_secs_f64()));
         }
     }
-    napi::Error::from_reason(Value::Object(payload).to_string())
+    napi::Error::from_reason(format!("{MARKER}{}", Value::Object(payload)))
 }

@@ -211,10 +211,8 @@ impl Redactor {
 
     fn value(&self, v: &mut Value) {
         match v {
-            Value::String(s) => {
-                if self.secrets.iter().any(|k| s.contains(k.as_str())) {
-                    *s = self.text(s);
-                }
+            Value::String(s) if self.secrets.iter().any(|k| s.contains(k.as_str())) => {
+                *s = self.text(s);
             }
             Value::Array(items) => items.iter_mut().for_each(|i| self.value(i)),
             Value::Object(map) => map.values_mut().for_each(|i| self.value(i)),

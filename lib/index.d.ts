@@ -1,0 +1,233 @@
+// Public typings of `switchyard`. Structural: they match `@xynehq/jaf`'s types without importing
+// them, so JAF stays an optional peer and a provider is assignable to JAF's `ModelProvider<Ctx>`.
+
+export { estimateCost } from '../index'
+
+/** A tool call as chat completions carries it (JAF's `ToolCall`). */
+export interface ToolCall {
+  id: string
+  type: 'function'
+  function: { name: string; arguments: string }
+}
+
+export type MessageContentPart =
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'image_url'; readonly image_url: { readonly url: string; readonly detail?: 'low' | 'high' | 'auto' } }
+  | { readonly type: 'file'; readonly file: { readonly file_id: string; readonly format?: string } }
+
+export interface Attachment {
+  readonly kind: 'image' | 'document' | 'file'
+  readonly mimeType?: string
+  readonly name?: string
+  readonly url?: string
+  /** Base64 content. */
+  readonly data?: string
+  readonly format?: string
+  readonly useLiteLLMFormat?: boolean
+}
+
+/** What Switchyard reads of a JAF `Message`. */
+export interface MessageInput {
+  readonly role: 'user' | 'assistant' | 'tool'
+  readonly content: string | readonly MessageContentPart[]
+  readonly attachments?: readonly Attachment[]
+  readonly tool_call_id?: string
+  readonly tool_calls?: readonly ToolCall[]
+}
+
+/** What Switchyard reads of a JAF `RunState`. */
+export interface RunStateInput {
+  readonly messages: readonly MessageInput[]
+}
+
+/** What Switchyard reads of a JAF `Tool`: the name, description and zod parameters. */
+export interface ToolInput {
+  readonly schema: { readonly name: string; readonly description: string; readonly parameters: unknown }
+}
+
+/** What Switchyard reads of a JAF `Agent`. */
+export interface AgentInput {
+  readonly name: string
+  readonly instructions: (state: any) => string
+  readonly tools?: readonly ToolInput[]
+  /** A zod schema; becomes `response_format`. */
+  readonly outputCodec?: unknown
+  readonly modelConfig?: {
+    readonly name?: string
+    readonly temperature?: number
+    readonly maxTokens?: number
+    readonly reasoning?: { readonly effort?: 'none' | 'low' | 'medium' | 'high' }
+  }
+}
+
+/** What Switchyard reads of a JAF `RunConfig`. */
+export interface RunConfigInput {
+  readonly modelOverride?: string
+  /** Aborts this call (an extension: JAF itself has no per-run signal). */
+  readonly signal?: AbortSignal
+}
+
+/** Token usage in the OpenAI spelling JAF's engine reads. */
+export interface Usage {
+  prompt_tokens: number
+  completion_tokens: number
+  total_tokens: number
+  [detail: string]: unknown
+}
+
+/** `getCompletion`'s result: `{ ...choices[0], usage, model, id, created }`, as JAF returns it. */
+export interface CompletionResult {
+  index?: number
+  message?: {
+    role?: 'assistant'
+    content?: string | null
+    tool_calls?: ToolCall[]
+    refusal?: string | null
+    [field: string]: unknown
+  }
+  finish_reason?: string | null
+  logprobs?: unknown
+  usage?: Usage
+  model?: string
+  id?: string
+  created?: number
+}
+
+/** One streamed piece, shaped like JAF's `CompletionStreamChunk`. */
+export interface CompletionStreamChunk {
+  readonly delta?: string
+  readonly toolCallDelta?: {
+    readonly index: number
+    readonly id?: string
+    readonly type: 'function'
+    readonly function?: { readonly name?: string; readonly argumentsDelta?: string }
+  }
+  readonly isDone?: boolean
+  readonly finishReason?: string | null
+  /** Usage as the upstream reported it; `null` on the finish chunk when it comes after. */
+  readonly usage?: Usage | null
+  /** The upstream chunk this piece came from. */
+  readonly raw?: any
+}
+
+/** A JAF `ModelProvider`, assignable to `@xynehq/jaf`'s `ModelProvider<Ctx>`. */
+export interface SwitchyardModelProvider<Ctx = unknown> {
+  getCompletion: (state: RunStateInput, agent: AgentInput, config: RunConfigInput) => Promise<CompletionResult>
+  getCompletionStream: (
+    state: RunStateInput,
+    agent: AgentInput,
+    config: RunConfigInput,
+  ) => AsyncGenerator<CompletionStreamChunk, void, unknown>
+  /** Never set: only carries `Ctx` so inference matches JAF's generic. */
+  readonly __context?: Ctx
+}
+
+/** JAF's proxy settings. Unset fields fall back to HTTP_PROXY / HTTPS_PROXY / NO_PROXY. */
+export interface ProxyConfig {
+  httpProxy?: string
+  httpsProxy?: string
+  noProxy?: string
+}
+
+/** Reported once per call on every exit path: success, error and abort. */
+export interface UsageReport {
+  provider: string
+  model: string
+  stream: boolean
+  outcome: 'ok' | 'error' | 'aborted'
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number }
+  /** True when the upstream never reported usage and the counts are estimated (≈4 chars a token). */
+  estimated: boolean
+  /** USD at list price, or `null` for models without a known price. */
+  cost: number | null
+  durationMs: number
+  /** What a stream delivered before it ended. */
+  delivered?: StreamProgress
+  error?: SwitchyardError
+}
+
+export interface StreamProgress {
+  /** Upstream chunks processed. */
+  chunks: number
+  contentChars: number
+  toolCallDeltas: number
+  finishReason: string | null
+}
+
+/** Switchyard's own options: a fifth argument JAF's provider does not have. */
+export interface SwitchyardOptions {
+  /** Per attempt: a whole call, or a stream's wait for headers and for each chunk. @default 600000 */
+  timeoutMs?: number
+  /** @default 10000 */
+  connectTimeoutMs?: number
+  /** Retries on 408, 409, 429, 5xx and connection errors, as the `openai` SDK does. @default 2 */
+  maxRetries?: number
+  /** Aborts every call of this provider; per call, pass `signal` in the run config. */
+  signal?: AbortSignal
+  onUsage?: (report: UsageReport) => void
+  /** USD per million tokens, overriding the built-in list prices. */
+  pricing?: Record<string, { input: number; output: number }>
+}
+
+/**
+ * A drop-in for `@xynehq/jaf`'s `makeLiteLLMProvider`. `baseURL` defaults to LITELLM_URL,
+ * NEXT_PUBLIC_LITELLM_URL, then http://localhost:4000; `apiKey` to LITELLM_API_KEY, then 'anything'.
+ * `defaultHeaders` are sent on every request and override the Authorization header; `null` removes one.
+ */
+export declare function makeLiteLLMProvider<Ctx = unknown>(
+  baseURL?: string,
+  apiKey?: string,
+  proxyConfig?: ProxyConfig,
+  defaultHeaders?: Record<string, string | null>,
+  options?: SwitchyardOptions,
+): SwitchyardModelProvider<Ctx>
+
+/** The JAF agent builder's provider detection, reading the environment at call time. */
+export declare function getProviderFromModel(model: string): 'openai' | 'anthropic' | 'google' | 'litellm'
+
+export type ErrorKind =
+  | 'rate_limited'
+  | 'auth'
+  | 'invalid_request'
+  | 'not_found'
+  | 'upstream_error'
+  | 'timeout'
+  | 'network'
+  | 'bad_response'
+  | 'aborted'
+  | 'invalid_input'
+  | 'internal'
+
+export declare const ERROR_KINDS: readonly ErrorKind[]
+
+/**
+ * Every failure. Upstream HTTP errors keep the `openai` SDK's fields and message format.
+ */
+export declare class SwitchyardError extends Error {
+  readonly kind: ErrorKind
+  /** Whether the same call may succeed if tried again. */
+  readonly retryable: boolean
+  /** The upstream's HTTP status, when there was one. */
+  readonly status?: number
+  /** Upstream response headers, lower-case names. */
+  readonly headers?: Record<string, string>
+  /** The body's `error` object, as the `openai` SDK exposes it. */
+  readonly error?: any
+  readonly code?: string | null
+  readonly type?: string
+  readonly param?: string | null
+  readonly request_id?: string
+  /** The whole upstream body: parsed JSON, or the text (an HTML error page, say). */
+  readonly body?: unknown
+  /** Seconds the upstream asked us to wait. */
+  readonly retryAfter?: number
+  readonly provider?: string
+  readonly model?: string
+  /** For stream errors: what was delivered before it. */
+  readonly delivered?: StreamProgress
+  /** For stream errors: usage, when the upstream reported it before failing. */
+  readonly usage?: Usage
+}
+
+/** Converts a zod (3, or 4 for tool parameters) schema to the JSON Schema sent upstream. */
+export declare function zodToJsonSchema(schema: unknown, label?: string): Record<string, unknown>

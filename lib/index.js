@@ -1,0 +1,16 @@
+'use strict'
+
+const native = require('../index.js')
+const { makeLiteLLMProvider } = require('./provider.js')
+const { getProviderFromModel } = require('./models.js')
+const { SwitchyardError, ERROR_KINDS } = require('./errors.js')
+const { zodToJsonSchema } = require('./zod-schema.js')
+
+module.exports = {
+  makeLiteLLMProvider,
+  getProviderFromModel,
+  SwitchyardError,
+  ERROR_KINDS,
+  zodToJsonSchema,
+  estimateCost: native.estimateCost,
+}
