@@ -87,6 +87,11 @@ impl ChatClient {
             http::header::ACCEPT,
             HeaderValue::from_static("application/json"),
         );
+        // Per request rather than a client default, so `defaultHeaders` can replace or remove it.
+        headers.insert(
+            http::header::USER_AGENT,
+            HeaderValue::from_static(concat!("switchyard/", env!("CARGO_PKG_VERSION"))),
+        );
         if let Some(key) = &config.api_key {
             config.provider.authorize(key, &mut headers)?;
         }

@@ -225,11 +225,16 @@ impl Redactor {
             return err;
         }
         match &mut err {
-            Error::Upstream(u) => match &mut u.body {
-                UpstreamBody::Json(v) => self.value(v),
-                UpstreamBody::Text(t) => *t = self.text(t),
-                UpstreamBody::Empty => {}
-            },
+            Error::Upstream(u) => {
+                match &mut u.body {
+                    UpstreamBody::Json(v) => self.value(v),
+                    UpstreamBody::Text(t) => *t = self.text(t),
+                    UpstreamBody::Empty => {}
+                }
+                for (_, value) in &mut u.headers {
+                    *value = self.text(value);
+                }
+            }
             Error::Network(m) | Error::BadResponse(m) | Error::InvalidInput(m) => *m = self.text(m),
             _ => {}
         }

@@ -62,8 +62,7 @@ fn build(settings: &TransportSettings) -> Result<reqwest::Client, Error> {
         .no_proxy()
         .tcp_nodelay(true)
         .connect_timeout(settings.connect_timeout)
-        .pool_idle_timeout(Duration::from_secs(90))
-        .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")));
+        .pool_idle_timeout(Duration::from_secs(90));
     let no_proxy = settings
         .proxy
         .no_proxy

@@ -117,8 +117,11 @@ impl ChatProvider for OpenAi {
 
     fn decode_event(&self, event: &SseEvent, sink: &mut StreamSink) -> Result<EventOutcome, Error> {
         let data = event.data.as_str();
-        if data.trim() == "[DONE]" {
-            return Ok(EventOutcome::Done);
+        match data.trim() {
+            "[DONE]" => return Ok(EventOutcome::Done),
+            // An empty `data:` carries nothing (some proxies send it as a keep-alive).
+            "" => return Ok(EventOutcome::Continue),
+            _ => {}
         }
         let chunk: ChatChunk = serde_json::from_str(data)
             .map_err(|e| bad_json("a stream chunk", e, data.as_bytes()))?;

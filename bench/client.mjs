@@ -1,0 +1,175 @@
+// Benchmark worker: one client × one scenario per process, so CPU and RSS are that client's alone.
+// Usage (normally forked by bench/run.mjs): node --expose-gc bench/client.mjs <client> <scenario> <port>
+// Results go back over IPC: stdout is 'ignore'd (JAF logs every call; that cost stays in).
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import path from 'node:path'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const require = createRequire(import.meta.url)
+const [clientName, scenario, port] = process.argv.slice(2)
+const BASE = `http://127.0.0.1:${port}/v1`
+const KEY = 'sk-bench'
+
+// The one request every client sends (JAF ModelProvider arguments).
+const state = { messages: [{ role: 'user', content: 'Hello' }], runId: 'r', traceId: 't', currentAgentName: 'A', context: {}, turnCount: 0 }
+const agent = { name: 'A', instructions: () => 'You are a helpful assistant.', modelConfig: { name: 'gpt-4o-mini', temperature: 0 } }
+const config = {}
+
+// What a caller of the bare SDK / HTTP client would build for the same call.
+const params = () => ({
+  model: agent.modelConfig.name,
+  messages: [{ role: 'system', content: agent.instructions(state) }, ...state.messages],
+  temperature: agent.modelConfig.temperature,
+})
+
+// Each factory returns { complete(): Promise, stream(): Promise<number of content chunks> }.
+const clients = {
+  async switchyard(headers) {
+    const p = require(path.join(ROOT, 'lib/index.js')).makeLiteLLMProvider(BASE, KEY, undefined, headers)
+    return jafShaped(p)
+  },
+  async jaf(headers) {
+    const { makeLiteLLMProvider } = await import(path.join(ROOT, 'node_modules/@xynehq/jaf/dist/providers/model.js'))
+    return jafShaped(makeLiteLLMProvider(BASE, KEY, undefined, headers))
+  },
+  async openai(headers) {
+    const { default: OpenAI } = await import('openai')
+    const c = new OpenAI({ baseURL: BASE, apiKey: KEY, defaultHeaders: headers })
+    return {
+      complete: () => c.chat.completions.create(params()),
+      async stream() {
+        let n = 0
+        const s = await c.chat.completions.create({ ...params(), stream: true, stream_options: { include_usage: true } })
+        for await (const ch of s) if (ch.choices[0]?.delta?.content) n++
+        return n
+      },
+    }
+  },
+  async undici(headers) {
+    const { request } = await import('undici')
+    const url = `${BASE}/chat/completions`
+    const hdrs = { 'content-type': 'application/json', authorization: `Bearer ${KEY}`, ...headers }
+    const post = async (body) => {
+      const res = await request(url, { method: 'POST', headers: hdrs, body: JSON.stringify(body) })
+      if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${await res.body.text()}`)
+      return res
+    }
+    return {
+      complete: async () => JSON.parse(await (await post(params())).body.text()),
+      async stream() {
+        const res = await post({ ...params(), stream: true, stream_options: { include_usage: true } })
+        res.body.setEncoding('utf8')
+        let buf = ''
+        let n = 0
+        for await (const text of res.body) {
+          buf += text
+          let i
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            const ev = buf.slice(0, i)
+            buf = buf.slice(i + 2)
+            if (!ev.startsWith('data: ') || ev === 'data: [DONE]') continue
+            if (JSON.parse(ev.slice(6)).choices[0]?.delta?.content) n++
+          }
+        }
+        return n
+      },
+    }
+  },
+}
+
+function jafShaped(p) {
+  return {
+    complete: () => p.getCompletion(state, agent, config),
+    async stream() {
+      let n = 0
+      for await (const ev of p.getCompletionStream(state, agent, config)) if (ev.delta) n++
+      return n
+    },
+  }
+}
+
+const now = () => Number(process.hrtime.bigint()) / 1e3 // µs
+const cpuUs = (c) => c.user + c.system
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/** `c` workers call `fn` until `ms` elapse (or `count` calls); returns { calls, errors, us, results }. */
+async function load(fn, c, { ms = Infinity, count = Infinity }) {
+  let calls = 0, errors = 0, launched = 0, sum = 0, firstErr
+  const t0 = now(), end = t0 + ms * 1e3
+  const worker = async () => {
+    while (launched < count && now() < end) {
+      launched++
+      try { const v = await fn(); if (typeof v === 'number') sum += v; calls++ } catch (e) { errors++; firstErr ??= e }
+    }
+  }
+  await Promise.all(Array.from({ length: c }, worker))
+  if (errors && !calls) throw firstErr
+  return { calls, errors, us: now() - t0, sum, firstErr }
+}
+
+const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+
+const scenarios = {
+  // Sequential getCompletion: latency distribution.
+  async lat(c) {
+    await load(c.complete, 1, { count: 300 })
+    const lat = []
+    let errors = 0
+    for (let i = 0; i < 2000; i++) {
+      const t = now()
+      try { await c.complete() } catch { errors++; continue }
+      lat.push(now() - t)
+    }
+    lat.sort((a, b) => a - b)
+    return { p50_us: pct(lat, 0.5), p99_us: pct(lat, 0.99), n: lat.length, errors }
+  },
+  // 64 concurrent getCompletion for 3 s: throughput and whole-process CPU per request.
+  async tput(c) {
+    await load(c.complete, 64, { ms: 700 })
+    const cpu0 = process.cpuUsage()
+    const r = await load(c.complete, 64, { ms: 3000 })
+    const cpu = cpuUs(process.cpuUsage(cpu0))
+    return { rps: r.calls / (r.us / 1e6), cpu_us_per_req: cpu / r.calls, n: r.calls, errors: r.errors, cpu_util: cpu / r.us }
+  },
+  // Whole streams (64 content chunks each) through the streaming API, for 2.5 s.
+  async stream1(c) { return streamAt(c, 1) },
+  async stream16(c) { return streamAt(c, 16) },
+  // RSS growth while K requests are held in flight by the mock's delay.
+  async rss(c, make) {
+    const K = 500, DELAY = 1500
+    const slow = await make({ 'x-mock-delay-ms': String(DELAY) })
+    await load(c.complete, 1, { count: 300 })
+    await load(c.complete, 16, { count: 500 })
+    await load(slow.complete, 16, { count: 16 }) // cold paths of the slow instance, not its pool size
+    global.gc?.(); await sleep(50); global.gc?.()
+    const base = process.memoryUsage().rss
+    let peak = base
+    const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 10)
+    const t0 = now()
+    const settled = await Promise.allSettled(Array.from({ length: K }, () => slow.complete()))
+    clearInterval(timer)
+    const errors = settled.filter((s) => s.status === 'rejected').length
+    if (errors === K) throw settled[0].reason
+    return { rss_kib_per_inflight: (peak - base) / 1024 / K, base_mib: base / 2 ** 20, peak_mib: peak / 2 ** 20, errors, wall_ms: (now() - t0) / 1e3 }
+  },
+}
+
+async function streamAt(c, conc) {
+  const first = await c.stream()
+  if (first !== 64) throw new Error(`expected 64 content chunks, got ${first}`)
+  await load(c.stream, conc, { ms: 500 })
+  const r = await load(c.stream, conc, { ms: 2500 })
+  return { chunks_per_s: r.sum / (r.us / 1e6), streams: r.calls, errors: r.errors }
+}
+
+const send = (msg) => new Promise((r) => (process.send ? process.send(msg, r) : (console.error(JSON.stringify(msg)), r())))
+try {
+  if (!clients[clientName] || !scenarios[scenario]) throw new Error(`usage: client.mjs <${Object.keys(clients)}> <${Object.keys(scenarios)}> <port>`)
+  const make = clients[clientName]
+  const c = await make(undefined)
+  await send({ ok: true, ...(await scenarios[scenario](c, make)) })
+} catch (e) {
+  await send({ ok: false, error: String(e?.stack || e).split('\n').slice(0, 3).join(' | ') })
+}
+process.exit(0) // don't wait for keep-alive sockets / native pools to wind down

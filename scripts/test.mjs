@@ -1,0 +1,14 @@
+// The whole test suite: Rust (core + binding), the typings check, then the Node suites.
+// Node's runner goes last so its summary closes the output.
+import { execSync } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const run = (cmd) => execSync(cmd, { cwd: root, stdio: 'inherit' })
+
+run('cargo test --workspace')
+run('npx tsc -p __test__/typings/tsconfig.json')
+const suites = readdirSync(join(root, '__test__')).filter((f) => f.endsWith('.test.mjs')).map((f) => `__test__/${f}`)
+run(`node --test --test-concurrency=1 ${suites.join(' ')}`)
