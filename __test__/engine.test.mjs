@@ -16,10 +16,13 @@ const { startMockUpstream, completion, streamChunks } = require('../lib/testing.
 
 const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug']
 
-/** Run `fn` with the console silenced (JAF's engine and provider log every step). */
-async function quiet(fn) {
+/**
+ * Run `fn` with the console silenced (JAF's engine and provider log every step); `record`, when
+ * given, receives each silenced call's arguments.
+ */
+async function quiet(fn, record) {
   const saved = CONSOLE_METHODS.map((m) => console[m])
-  for (const m of CONSOLE_METHODS) console[m] = () => {}
+  for (const m of CONSOLE_METHODS) console[m] = (...args) => record?.push(args)
   try {
     return await fn()
   } finally {
@@ -37,6 +40,13 @@ const { makeLiteLLMProvider: makeJafProvider } = await quiet(() => import(jafDis
 const CALL_ID = 'call_weather_1'
 const FINAL_TEXT = 'It is sunny in Paris, 22°C.'
 const TOOL_RESULT = 'Sunny, 22°C'
+// JAF's engine wraps a tool's string result in this envelope before sending it back.
+const TOOL_MESSAGE_CONTENT = JSON.stringify({
+  status: 'executed',
+  result: TOOL_RESULT,
+  tool_name: 'get_weather',
+  message: 'Tool executed successfully.',
+})
 const TOOL_CALLS = [{ id: CALL_ID, name: 'get_weather', arguments: { city: 'Paris' } }]
 
 const hasToolMessage = (req) => req.json.messages.some((m) => m.role === 'tool')
@@ -141,7 +151,7 @@ function assertTwoTurnRun(result, toolCalls, requests) {
       content: '',
       tool_calls: [{ id: CALL_ID, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
     },
-    { role: 'tool', content: TOOL_RESULT, tool_call_id: CALL_ID },
+    { role: 'tool', content: TOOL_MESSAGE_CONTENT, tool_call_id: CALL_ID },
   ])
   assert.equal(second.json.tool_choice, 'auto')
 
@@ -324,23 +334,36 @@ describe('stream failing mid-way: JAF falls back to getCompletion (contract item
   ]
 
   const FAILURES = {
-    'connection dropped mid-body': { sse: partialFirstTurn, done: false, disconnectAfter: 2 },
+    'connection dropped mid-body': {
+      reply: { sse: partialFirstTurn, done: false, disconnectAfter: 2 },
+      error: /connection|EOF|closed|terminated/i,
+    },
     'error event mid-stream': {
-      sse: [...partialFirstTurn, { error: { message: 'upstream overloaded', type: 'server_error', code: null, param: null } }],
+      reply: {
+        sse: [...partialFirstTurn, { error: { message: 'upstream overloaded', type: 'server_error', code: null, param: null } }],
+      },
+      error: /upstream overloaded/,
     },
   }
 
-  for (const [name, failingReply] of Object.entries(FAILURES)) {
+  for (const [name, { reply: failingReply, error: expectedError }] of Object.entries(FAILURES)) {
     test(`${name}: the run still completes, with one fallback non-stream request`, async () => {
       const mock = await startMockUpstream({ handler: conversationHandler })
       try {
         mock.reply(failingReply) // consumed by the first request; the handler answers the rest
         const toolCalls = []
         const events = []
-        const result = await quiet(() =>
-          run(initialState(), configFor(weatherAgent(toolCalls), makeLiteLLMProvider(mock.url, 'k'), events)),
+        const logged = []
+        const result = await quiet(
+          () => run(initialState(), configFor(weatherAgent(toolCalls), makeLiteLLMProvider(mock.url, 'k'), events)),
+          logged,
         )
         assertTwoTurnRun(result, toolCalls, mock.requests.slice(1))
+
+        // The engine saw Switchyard's stream error and said it was falling back.
+        const fallbackLogs = logged.filter((args) => String(args[0]).includes('Streaming failed, falling back'))
+        assert.equal(fallbackLogs.length, 1)
+        assert.match(String(fallbackLogs[0][1]), expectedError)
 
         // stream (fails) → getCompletion for the same turn → stream for the second turn.
         assert.deepEqual(
@@ -368,7 +391,7 @@ describe('stream failing mid-way: JAF falls back to getCompletion (contract item
   test("JAF's own provider behaves the same on a dropped stream", async () => {
     const mock = await startMockUpstream({ handler: conversationHandler })
     try {
-      mock.reply(FAILURES['connection dropped mid-body'])
+      mock.reply(FAILURES['connection dropped mid-body'].reply)
       const toolCalls = []
       const result = await quiet(() =>
         run(initialState(), configFor(weatherAgent(toolCalls), makeJafProvider(mock.url, 'k'))),

@@ -43,37 +43,21 @@ async function fetchDocument(url) {
   }
 }
 
-/** Split CSV text into records, honouring quotes (embedded commas, newlines and `""`). */
-function parseCsv(text) {
-  const records = []
-  let record = []
-  let field = ''
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++
-      else if (c === '"') quoted = false
-      else field += c
-    } else if (c === '"') quoted = true
-    else if (c === ',') record.push(field), (field = '')
-    else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++
-      record.push(field), records.push(record), (record = []), (field = '')
-    } else field += c
-  }
-  record.push(field)
-  records.push(record)
-  return records.filter((r) => !(r.length === 1 && r[0] === ''))
-}
-
 function csvSummary(content) {
-  const [header = [], ...rows] = parseCsv(content)
-  return (
-    `CSV File Content:\nRows: ${rows.length}, Columns: ${header.length}\n` +
-    `Columns: ${header.join(', ') || 'N/A'}\n\n` +
-    `First few rows:\n${content.split('\n').slice(0, MAX_CSV_PREVIEW_ROWS).join('\n')}`
-  )
+  // papaparse, as JAF uses it: it guesses the delimiter, renames duplicate headers and treats
+  // stray quotes and line endings its own way, and the summary must read the same.
+  const Papa = require('papaparse')
+  try {
+    const parsed = Papa.parse(content, { header: true, skipEmptyLines: true })
+    const fields = parsed.meta.fields
+    return (
+      `CSV File Content:\nRows: ${parsed.data.length}, Columns: ${fields?.length || 0}\n` +
+      `Columns: ${fields?.join(', ') || 'N/A'}\n\n` +
+      `First few rows:\n${content.split('\n').slice(0, MAX_CSV_PREVIEW_ROWS).join('\n')}`
+    )
+  } catch {
+    return content
+  }
 }
 
 function jsonText(buffer) {
@@ -146,4 +130,4 @@ async function documentPart(att) {
   }
 }
 
-module.exports = { documentPart, parseCsv }
+module.exports = { documentPart }

@@ -1,4 +1,5 @@
-// The whole test suite: Rust (core + binding), the typings check, then the Node suites.
+// The whole test suite: Rust (core + binding), the typings check, then the Node suites
+// (including one against a real LiteLLM proxy).
 // Node's runner goes last so its summary closes the output.
 import { execSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
@@ -9,6 +10,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const run = (cmd) => execSync(cmd, { cwd: root, stdio: 'inherit' })
 
 run('cargo test --workspace')
+// The LiteLLM proxy (PyPI) for __test__/litellm-proxy.test.mjs; a no-op once installed.
+run('bash scripts/install-litellm.sh')
 run('npx tsc -p __test__/typings/tsconfig.json')
 const suites = readdirSync(join(root, '__test__')).filter((f) => f.endsWith('.test.mjs')).map((f) => `__test__/${f}`)
 run(`node --test --test-concurrency=1 ${suites.join(' ')}`)

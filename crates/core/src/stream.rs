@@ -1,11 +1,14 @@
 //! Streamed answers, delivered in batches of whatever is ready so JS pays one callback per batch,
 //! not per token.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{FutureExt, Stream, StreamExt};
+use futures_util::{Stream, StreamExt};
+use tokio::sync::mpsc::{self, error::TryRecvError};
+use tokio::task::AbortHandle;
 
 use crate::error::{Error, Redactor};
 use crate::providers::{ChatProvider, EventOutcome, Provider};
@@ -57,19 +60,47 @@ impl StreamSink {
     }
 }
 
+/// Frames read ahead of the consumer. Bounded, so a stalled consumer stalls the upstream read
+/// (TCP backpressure) instead of buffering without limit.
+const READ_AHEAD: usize = 256;
+
+/// Reads the body on its own task so frames keep arriving while JS handles a batch: hyper hands
+/// out one frame at a time and decodes the next only when its connection task runs, so reading
+/// in place would see one frame per batch.
+fn pump(mut body: Body, tx: mpsc::Sender<reqwest::Result<Bytes>>) -> AbortHandle {
+    tokio::spawn(async move {
+        while let Some(frame) = body.next().await {
+            let failed = frame.is_err();
+            if tx.send(frame).await.is_err() || failed {
+                break;
+            }
+        }
+    })
+    .abort_handle()
+}
+
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
 /// An open streamed answer. Dropping it aborts the upstream request.
 pub struct ChatStream {
-    body: Body,
+    frames: mpsc::Receiver<reqwest::Result<Bytes>>,
+    reader: AbortHandle,
     provider: Provider,
     decoder: SseDecoder,
-    events: Vec<SseEvent>,
+    /// Scratch output of the decoder, moved into `events` at once.
+    decoded: Vec<SseEvent>,
+    events: VecDeque<SseEvent>,
     sink: StreamSink,
     idle_timeout: Duration,
     redactor: Redactor,
     finished: bool,
     pending_error: Option<Error>,
+}
+
+impl Drop for ChatStream {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
 }
 
 impl ChatStream {
@@ -79,11 +110,14 @@ impl ChatStream {
         idle_timeout: Duration,
         redactor: Redactor,
     ) -> Self {
+        let (tx, frames) = mpsc::channel(READ_AHEAD);
         Self {
-            body: Box::pin(response.bytes_stream()),
+            frames,
+            reader: pump(Box::pin(response.bytes_stream()), tx),
             provider,
             decoder: SseDecoder::new(),
-            events: Vec::new(),
+            decoded: Vec::new(),
+            events: VecDeque::new(),
             sink: StreamSink::default(),
             idle_timeout,
             redactor,
@@ -112,9 +146,9 @@ impl ChatStream {
                 self.finished = true;
                 return self.pending_error.take().map_or(Ok(None), Err);
             }
-            let polled = if self.sink.len() == 0 {
-                match tokio::time::timeout(self.idle_timeout, self.body.next()).await {
-                    Ok(item) => item,
+            let frame = if self.sink.len() == 0 {
+                match tokio::time::timeout(self.idle_timeout, self.frames.recv()).await {
+                    Ok(frame) => frame,
                     Err(_) => {
                         self.pending_error = Some(Error::Timeout {
                             phase: "waiting for the next stream chunk",
@@ -124,18 +158,19 @@ impl ChatStream {
                     }
                 }
             } else {
-                match self.body.next().now_or_never() {
-                    Some(item) => item,
-                    None => return Ok(self.sink.take_batch()),
+                match self.frames.try_recv() {
+                    Ok(frame) => Some(frame),
+                    Err(TryRecvError::Empty) => return Ok(self.sink.take_batch()),
+                    Err(TryRecvError::Disconnected) => None,
                 }
             };
-            match polled {
-                Some(Ok(bytes)) => self.decoder.feed(&bytes, &mut self.events),
+            match frame {
+                Some(Ok(bytes)) => self.decode(|decoder, out| decoder.feed(&bytes, out)),
                 Some(Err(e)) => {
                     self.pending_error = Some(self.redactor.error(Error::from_transport(&e)))
                 }
                 None => {
-                    self.decoder.finish(&mut self.events);
+                    self.decode(SseDecoder::finish);
                     self.drain_events();
                     self.end_of_body();
                 }
@@ -143,11 +178,18 @@ impl ChatStream {
         }
     }
 
+    fn decode(&mut self, step: impl FnOnce(&mut SseDecoder, &mut Vec<SseEvent>)) {
+        step(&mut self.decoder, &mut self.decoded);
+        self.events.extend(self.decoded.drain(..));
+    }
+
+    /// Decode pending events into the batch, up to its size limit; the rest wait for the next
+    /// batch. Nothing after the end or an error is decoded.
     fn drain_events(&mut self) {
-        for event in self.events.drain(..) {
-            if self.finished || self.pending_error.is_some() {
-                break;
-            }
+        while self.sink.len() < MAX_BATCH && !self.finished && self.pending_error.is_none() {
+            let Some(event) = self.events.pop_front() else {
+                return;
+            };
             match self.provider.decode_event(&event, &mut self.sink) {
                 Ok(EventOutcome::Continue) => {}
                 Ok(EventOutcome::Done) => self.finished = true,

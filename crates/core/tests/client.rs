@@ -329,7 +329,10 @@ async fn a_401_json_body_becomes_an_upstream_auth_error() {
         .await
         .unwrap_err();
 
-    assert!(matches!(err, switchyard_core::Error::Upstream(_)), "{err:?}");
+    assert!(
+        matches!(err, switchyard_core::Error::Upstream(_)),
+        "{err:?}"
+    );
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert_eq!(err.to_string(), "401 Invalid authentication");
     let u = err.upstream().unwrap();
@@ -535,4 +538,61 @@ async fn a_body_cut_short_is_a_network_error() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network, "{err:?}");
+}
+
+#[tokio::test]
+async fn an_api_key_echoed_in_a_response_header_is_redacted() {
+    let server = Server::start([Reply::json(
+        401,
+        &[("X-Debug-Key", &format!("got {API_KEY}"))],
+        "{}",
+    )])
+    .await;
+    let err = client(config(server.base_url()))
+        .complete(body())
+        .await
+        .unwrap_err();
+    let u = err.upstream().unwrap();
+    assert!(
+        u.headers
+            .contains(&("x-debug-key".to_string(), "got [REDACTED]".to_string())),
+        "{:?}",
+        u.headers
+    );
+    assert!(!format!("{err:?}").contains(API_KEY));
+}
+
+#[tokio::test]
+async fn the_user_agent_is_sent_and_can_be_replaced_or_removed() {
+    let server = Server::start([ok(), ok(), ok()]).await;
+    let with = |value: Option<&str>| {
+        let mut config = config(server.base_url());
+        config.default_headers = vec![("User-Agent".to_string(), value.map(String::from))];
+        config
+    };
+    client(config(server.base_url()))
+        .complete(body())
+        .await
+        .unwrap();
+    client(with(Some("my-app/1.0")))
+        .complete(body())
+        .await
+        .unwrap();
+    client(with(None)).complete(body()).await.unwrap();
+    let agents: Vec<Vec<String>> = server
+        .requests()
+        .iter()
+        .map(|r| {
+            r.header_all("user-agent")
+                .into_iter()
+                .map(String::from)
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        agents[0],
+        [concat!("switchyard/", env!("CARGO_PKG_VERSION"))]
+    );
+    assert_eq!(agents[1], ["my-app/1.0"]);
+    assert!(agents[2].is_empty(), "{:?}", agents[2]);
 }

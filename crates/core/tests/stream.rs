@@ -8,7 +8,8 @@ use bytes::Bytes;
 use support::*;
 use switchyard_core::{ChatStream, ErrorKind, StreamProgress, Usage};
 
-const STREAM_BODY: &str = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true}"#;
+const STREAM_BODY: &str =
+    r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true}"#;
 
 fn body() -> Bytes {
     Bytes::from_static(STREAM_BODY.as_bytes())
@@ -36,12 +37,22 @@ async fn open(server: &Server) -> ChatStream {
 async fn open_with_timeout(server: &Server) -> ChatStream {
     let mut config = config_retries(server.base_url(), 0);
     config.timeout = Duration::from_millis(200);
-    client(config).stream(body()).await.expect("the stream opens")
+    client(config)
+        .stream(body())
+        .await
+        .expect("the stream opens")
 }
 
 #[tokio::test]
 async fn byte_by_byte_delivery_keeps_every_chunk_in_order() {
-    let chunks = answer();
+    // Compact chunks: each byte costs a timer tick.
+    let chunks: Vec<String> = [
+        r#"{"choices":[{"delta":{"content":"Hel"}}]}"#,
+        r#"{"choices":[{"delta":{"content":"lo wörld ✓"}}]}"#,
+        r#"{"choices":[{"delta":{},"finish_reason":"stop"}]}"#,
+    ]
+    .map(String::from)
+    .to_vec();
     let sse = events(&chunks) + DONE;
     let server = Server::start([Reply::sse_pieces(&sse, 1, Duration::from_millis(1))]).await;
     let mut stream = open(&server).await;
@@ -49,8 +60,12 @@ async fn byte_by_byte_delivery_keeps_every_chunk_in_order() {
 
     drained.end.as_ref().expect("a clean end");
     assert_eq!(drained.chunks(), values(&chunks));
+    assert!(drained.batches.len() > 1, "the bytes did not arrive apart");
     // And the end is sticky.
     assert_eq!(stream.next_batch().await.unwrap(), None);
+    let p = stream.progress();
+    assert_eq!((p.chunks, p.content_chars), (3, 13));
+    assert_eq!(p.finish_reason.as_deref(), Some("stop"));
 
     let r = &server.requests()[0];
     assert_eq!(r.path, "/v1/chat/completions");
@@ -66,8 +81,8 @@ async fn chunked_frames_split_across_events_keep_every_chunk_in_order() {
     let chunks = answer();
     let sse = events(&chunks) + DONE;
     let mut pieces = vec![(Duration::ZERO, sse_chunked_head())];
+    // 7-byte frames: events, lines and UTF-8 characters all end up split.
     for part in sse.as_bytes().chunks(7) {
-        let part = std::str::from_utf8(part).unwrap_or_else(|_| panic!("pick a split that keeps UTF-8"));
         pieces.push((Duration::from_millis(1), frame(part)));
     }
     pieces.push((Duration::ZERO, LAST_FRAME.to_vec()));
@@ -118,7 +133,9 @@ async fn chunked_frames_written_at_once_arrive_in_one_batch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chunked_frames_written_at_once_arrive_in_one_batch_multi_thread() {
-    let chunks = answer();
+    // As the binding runs it. Twenty frames, so that a lucky race cannot pass this.
+    let mut chunks: Vec<String> = (0..19).map(|i| content_chunk(&i.to_string())).collect();
+    chunks.push(finish_chunk("stop"));
     let mut frames: Vec<String> = chunks.iter().map(|c| format!("data: {c}\n\n")).collect();
     frames.push(DONE.to_string());
     let server = Server::start([Reply::sse_chunked(&frames)]).await;
@@ -211,7 +228,10 @@ async fn data_after_done_in_a_later_read_is_ignored() {
     .await;
     let mut stream = open_with_timeout(&server).await;
     let drained = drain(&mut stream).await;
-    drained.end.as_ref().expect("a clean end, no timeout either");
+    drained
+        .end
+        .as_ref()
+        .expect("a clean end, no timeout either");
     assert_eq!(drained.chunks(), values(&chunks));
 }
 
@@ -242,14 +262,19 @@ async fn a_dropped_chunked_connection_is_a_network_error_after_the_chunks() {
     let chunks = vec![content_chunk("Hel"), content_chunk("lo")];
     let mut bytes = sse_chunked_head();
     for c in &chunks {
-        bytes.extend_from_slice(&frame(&format!("data: {c}\n\n")));
+        bytes.extend_from_slice(&frame(format!("data: {c}\n\n")));
     }
     // No terminating 0-chunk: the body is incomplete.
     let server = Server::start([Reply::raw(bytes, After::Close)]).await;
     let mut stream = open(&server).await;
     let drained = drain(&mut stream).await;
     assert_eq!(drained.chunks(), values(&chunks));
-    assert_eq!(drained.error().kind(), ErrorKind::Network, "{:?}", drained.end);
+    assert_eq!(
+        drained.error().kind(),
+        ErrorKind::Network,
+        "{:?}",
+        drained.end
+    );
     assert!(drained.error().retryable());
 }
 
@@ -257,13 +282,13 @@ async fn a_dropped_chunked_connection_is_a_network_error_after_the_chunks() {
 async fn a_dropped_connection_after_a_pause_is_a_network_error_after_the_chunks() {
     let chunks = vec![content_chunk("Hel"), content_chunk("lo")];
     let mut first = sse_chunked_head();
-    first.extend_from_slice(&frame(&format!("data: {}\n\n", chunks[0])));
+    first.extend_from_slice(&frame(format!("data: {}\n\n", chunks[0])));
     let server = Server::start([Reply::Send {
         pieces: vec![
             (Duration::ZERO, first),
             (
                 Duration::from_millis(20),
-                frame(&format!("data: {}\n\ndata: {{\"cho", chunks[1])),
+                frame(format!("data: {}\n\ndata: {{\"cho", chunks[1])),
             ),
         ],
         after: After::Close,
@@ -272,7 +297,12 @@ async fn a_dropped_connection_after_a_pause_is_a_network_error_after_the_chunks(
     let mut stream = open(&server).await;
     let drained = drain(&mut stream).await;
     assert_eq!(drained.chunks(), values(&chunks));
-    assert_eq!(drained.error().kind(), ErrorKind::Network, "{:?}", drained.end);
+    assert_eq!(
+        drained.error().kind(),
+        ErrorKind::Network,
+        "{:?}",
+        drained.end
+    );
 }
 
 #[tokio::test]
@@ -412,7 +442,7 @@ async fn headers_that_never_come_time_out() {
 async fn a_stalled_stream_times_out_after_the_first_batch() {
     let chunks = vec![content_chunk("a")];
     let mut bytes = sse_chunked_head();
-    bytes.extend_from_slice(&frame(&events(&chunks)));
+    bytes.extend_from_slice(&frame(events(&chunks)));
     let server = Server::start([Reply::raw(bytes, After::Hang)]).await;
     let mut stream = open_with_timeout(&server).await;
 
@@ -439,7 +469,10 @@ async fn a_slow_but_steady_stream_does_not_time_out() {
     all.push(finish_chunk("stop"));
     let mut pieces = vec![(Duration::ZERO, sse_head())];
     for c in &all {
-        pieces.push((Duration::from_millis(60), format!("data: {c}\n\n").into_bytes()));
+        pieces.push((
+            Duration::from_millis(60),
+            format!("data: {c}\n\n").into_bytes(),
+        ));
     }
     let server = Server::start([Reply::Send {
         pieces,
@@ -450,4 +483,45 @@ async fn a_slow_but_steady_stream_does_not_time_out() {
     let drained = drain(&mut stream).await;
     drained.end.as_ref().expect("no timeout");
     assert_eq!(drained.chunks(), values(&all));
+}
+
+const COMPLETION: &str = r#"{"id":"c","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}]}"#;
+
+#[tokio::test]
+async fn a_finished_chunked_stream_leaves_the_client_usable() {
+    let chunks = answer();
+    let mut frames: Vec<String> = chunks.iter().map(|c| format!("data: {c}\n\n")).collect();
+    frames.push(DONE.to_string());
+    let server = Server::start([
+        Reply::sse_chunked(&frames),
+        Reply::json(200, &[], COMPLETION),
+    ])
+    .await;
+    let client = client(config(server.base_url()));
+    let mut stream = client.stream(body()).await.unwrap();
+    let drained = drain(&mut stream).await;
+    drained.end.as_ref().expect("a clean end");
+    assert_eq!(drained.chunks(), values(&chunks));
+    drop(stream);
+    assert_eq!(client.complete(body()).await.unwrap().json, COMPLETION);
+    assert_eq!(server.request_count(), 2);
+}
+
+#[tokio::test]
+async fn dropping_a_stream_midway_leaves_the_client_usable() {
+    let mut bytes = sse_chunked_head();
+    bytes.extend_from_slice(&frame(events(&[content_chunk("a")])));
+    let server = Server::start([
+        Reply::raw(bytes, After::Hang),
+        Reply::json(200, &[], COMPLETION),
+    ])
+    .await;
+    let mut config = config(server.base_url());
+    config.timeout = Duration::from_millis(500);
+    let client = client(config);
+    let mut stream = client.stream(body()).await.unwrap();
+    assert!(stream.next_batch().await.unwrap().is_some());
+    drop(stream);
+    assert_eq!(client.complete(body()).await.unwrap().json, COMPLETION);
+    assert_eq!(server.request_count(), 2);
 }

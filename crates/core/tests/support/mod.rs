@@ -92,8 +92,12 @@ pub fn head(status: u16, headers: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// One frame of a chunked body.
-pub fn frame(data: &str) -> Vec<u8> {
-    format!("{:x}\r\n{data}\r\n", data.len()).into_bytes()
+pub fn frame(data: impl AsRef<[u8]>) -> Vec<u8> {
+    let data = data.as_ref();
+    let mut out = format!("{:x}\r\n", data.len()).into_bytes();
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+    out
 }
 
 /// The chunked body terminator.
@@ -109,9 +113,17 @@ impl Reply {
     }
 
     /// A complete keep-alive response with a `Content-Length` body.
-    pub fn with_body(status: u16, content_type: &str, headers: &[(&str, &str)], body: &str) -> Self {
+    pub fn with_body(
+        status: u16,
+        content_type: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Self {
         let len = body.len().to_string();
-        let mut all = vec![("Content-Type", content_type), ("Content-Length", len.as_str())];
+        let mut all = vec![
+            ("Content-Type", content_type),
+            ("Content-Length", len.as_str()),
+        ];
         all.extend_from_slice(headers);
         let mut bytes = head(status, &all);
         bytes.extend_from_slice(body.as_bytes());
@@ -142,11 +154,7 @@ impl Reply {
     /// time with `delay` before each piece.
     pub fn sse_pieces(body: &str, size: usize, delay: Duration) -> Self {
         let mut pieces = vec![(Duration::ZERO, sse_head())];
-        pieces.extend(
-            body.as_bytes()
-                .chunks(size)
-                .map(|c| (delay, c.to_vec())),
-        );
+        pieces.extend(body.as_bytes().chunks(size).map(|c| (delay, c.to_vec())));
         Self::Send {
             pieces,
             after: After::Close,
@@ -391,7 +399,9 @@ impl Drained {
     }
 
     pub fn error(&self) -> &Error {
-        self.end.as_ref().expect_err("the stream should have failed")
+        self.end
+            .as_ref()
+            .expect_err("the stream should have failed")
     }
 }
 
@@ -407,8 +417,18 @@ pub async fn drain(stream: &mut ChatStream) -> Drained {
                 assert!(!items.is_empty(), "empty batch delivered: {text}");
                 batches.push(items);
             }
-            Ok(None) => return Drained { batches, end: Ok(()) },
-            Err(e) => return Drained { batches, end: Err(e) },
+            Ok(None) => {
+                return Drained {
+                    batches,
+                    end: Ok(()),
+                }
+            }
+            Err(e) => {
+                return Drained {
+                    batches,
+                    end: Err(e),
+                }
+            }
         }
     }
     panic!("the stream never ended");
