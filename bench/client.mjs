@@ -154,18 +154,17 @@ const scenarios = {
     sampling = false
     peak = Math.max(peak, process.memoryUsage.rss())
     // Cross-check immune to V8 heap headroom (RSS barely moves when the heap already has free
-    // committed pages): live JS heap after a forced gc + growth of RSS outside the V8 heap (native).
+    // committed pages from warm-up garbage): live JS heap growth, measured after a forced gc.
     global.gc?.()
     const m = snap()
-    const live = m.used - base.used + (m.rss - m.phys) - (base.rss - base.phys)
     const settled = await Promise.allSettled(calls)
     const errors = settled.filter((s) => s.status === 'rejected').length
     if (errors === K) throw settled[0].reason
     if (settledEarly) throw new Error(`${settledEarly} calls settled before the sample: not all in flight`)
     const mib = (x) => +(x / 2 ** 20).toFixed(2)
     return {
-      rss_kib_per_inflight: (peak - base.rss) / 1024 / K, live_kib_per_inflight: live / 1024 / K, errors,
-      base_rss_mib: mib(base.rss), peak_rss_mib: mib(peak), base_heap_used_mib: mib(base.used), heap_used_after_gc_mib: mib(m.used), native_growth_mib: mib(m.rss - m.phys - base.rss + base.phys),
+      rss_kib_per_inflight: (peak - base.rss) / 1024 / K, heap_kib_per_inflight: (m.used - base.used) / 1024 / K, errors,
+      base_rss_mib: mib(base.rss), peak_rss_mib: mib(peak), base_heap_used_mib: mib(base.used), heap_used_after_gc_mib: mib(m.used), non_heap_rss_growth_mib: mib(m.rss - m.phys - base.rss + base.phys),
     }
   },
 }

@@ -1,9 +1,9 @@
 // `npm run bench`: Switchyard vs JAF vs the openai SDK vs raw undici, against one local mock upstream.
 // Each (client, scenario) runs in its own child process (bench/client.mjs) so CPU and RSS are clean;
 // the mock (bench/mock-upstream, Rust, one core) is a third process. Traffic stays on 127.0.0.1.
-// Options: --clients=switchyard,jaf,openai,undici  --reps=N (best of N, default 2)
+// Options: --clients=switchyard,jaf,openai,undici  --reps=N (median of N runs, default 3)
 import { fork, spawn, spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import os from 'node:os'
 import path from 'node:path'
@@ -12,7 +12,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ROOT = path.resolve(HERE, '..')
 const arg = (k, d) => process.argv.find((a) => a.startsWith(`--${k}=`))?.split('=')[1] ?? d
 const CLIENTS = arg('clients', 'switchyard,jaf,openai,undici').split(',')
-const REPS = Number(arg('reps', 2))
+const REPS = Number(arg('reps', 3))
 const SCENARIOS = ['lat', 'tput', 'stream1', 'stream16', 'rss']
 const CHILD_TIMEOUT_MS = 45_000
 
@@ -55,6 +55,32 @@ const mockCpuUs = () => {
 const env = { ...process.env, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' }
 for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy', 'NODE_ENV']) delete env[k]
 
+// Snapshot the addon for the whole run: `npm test` rebuilds it in place as a debug build, and a
+// swap mid-run would silently mix builds. Children load the copy via the napi loader's override.
+const addon = (() => {
+  const src = process.env.NAPI_RS_NATIVE_LIBRARY_PATH ||
+    readdirSync(ROOT).filter((f) => f.startsWith(`switchyard.${process.platform}-${process.arch}`) && f.endsWith('.node')).map((f) => path.join(ROOT, f))[0]
+  if (!CLIENTS.includes('switchyard') || !src || !existsSync(src)) return null
+  const copy = path.join(os.tmpdir(), `switchyard-bench-${process.pid}.node`)
+  copyFileSync(src, copy)
+  process.on('exit', () => rmSync(copy, { force: true }))
+  env.NAPI_RS_NATIVE_LIBRARY_PATH = copy
+  return { path: path.relative(ROOT, src), built: statSync(src).mtime.toISOString(), debug: hasDebugSections(readFileSync(copy)) }
+})()
+
+/** ELF section names include `.debug_*` → not the release profile (which strips symbols). */
+function hasDebugSections(b) {
+  if (b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2) return null // only 64-bit ELF is checked
+  const shoff = Number(b.readBigUInt64LE(0x28)), size = b.readUInt16LE(0x3a), n = b.readUInt16LE(0x3c)
+  const strtab = Number(b.readBigUInt64LE(shoff + b.readUInt16LE(0x3e) * size + 0x18))
+  for (let i = 0; i < n; i++) {
+    const name = strtab + b.readUInt32LE(shoff + i * size)
+    if (b.toString('latin1', name, name + 7) === '.debug_') return true
+  }
+  return false
+}
+if (addon?.debug) console.log(`⚠️  ${addon.path} is a DEBUG build: Switchyard numbers will not be representative (build with --release).`)
+
 function runChild(client, scenario) {
   return new Promise((resolve) => {
     const m0 = mockCpuUs(), t0 = performance.now()
@@ -74,9 +100,9 @@ function runChild(client, scenario) {
   })
 }
 
-// Lower is better for these; "best of N" picks per metric.
-const LOWER = new Set(['p50_us', 'p99_us', 'cpu_us_per_req', 'rss_kib_per_inflight'])
-const METRIC = { lat: ['p50_us', 'p99_us'], tput: ['rps', 'cpu_us_per_req'], stream1: ['chunks_per_s'], stream16: ['chunks_per_s'], rss: ['rss_kib_per_inflight'] }
+const METRIC = { lat: ['p50_us', 'p99_us'], tput: ['rps', 'cpu_us_per_req'], stream1: ['chunks_per_s'], stream16: ['chunks_per_s'], rss: ['rss_kib_per_inflight', 'heap_kib_per_inflight'] }
+// Median over reps: the machine is shared, so one disturbed run shouldn't decide a cell.
+const median = (v) => { const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
 
 const results = Object.fromEntries(CLIENTS.map((c) => [c, {}]))
 const started = Date.now()
@@ -93,8 +119,7 @@ for (const scenario of SCENARIOS) {
       if (r.ok) {
         cell.ok = true
         for (const k of METRIC[scenario]) {
-          const v = cell.runs.filter((x) => x.ok).map((x) => x[k])
-          cell[k] = LOWER.has(k) ? Math.min(...v) : Math.max(...v)
+          cell[k] = median(cell.runs.filter((x) => x.ok).map((x) => x[k]))
         }
       } else if (!cell.runs.some((x) => x.ok)) cell.error = r.error
       const shown = r.ok ? METRIC[scenario].map((k) => `${k}=${fmt(r[k])}`).join(' ') : `FAILED: ${r.error}`
@@ -113,14 +138,15 @@ const cols = [
   ['p50 latency c=1 (µs)', 'lat', 'p50_us', 0], ['p99 latency c=1 (µs)', 'lat', 'p99_us', 0],
   ['req/s c=64', 'tput', 'rps', 0], ['CPU µs/req c=64', 'tput', 'cpu_us_per_req', 1],
   ['chunks/s c=1', 'stream1', 'chunks_per_s', 0], ['chunks/s c=16', 'stream16', 'chunks_per_s', 0],
-  ['RSS KiB/in-flight (K=500)', 'rss', 'rss_kib_per_inflight', 1],
+  ['RSS KiB/in-flight (K=500)', 'rss', 'rss_kib_per_inflight', 1], ['JS heap KiB/in-flight', 'rss', 'heap_kib_per_inflight', 1],
 ]
 const cpu = os.cpus()
 const machine = { cores: cpu.length, cpu: cpu[0]?.model?.trim(), node: process.version, os: `${os.type()} ${os.release()}`, date: new Date().toISOString() }
 const lines = [
   '# Switchyard benchmark', '',
   `Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.os}, ${machine.date}.`,
-  `Local Rust mock upstream (1 core, 127.0.0.1), one process per client × scenario, best of ${REPS} runs.`,
+  `Local Rust mock upstream (1 core, 127.0.0.1), one process per client × scenario, median of ${REPS} runs.`,
+  ...(addon ? [`Addon: ${addon.path} (built ${addon.built})${addon.debug ? ' — ⚠️ DEBUG build, Switchyard numbers are not representative' : addon.debug === false ? ', release build' : ''}.`] : []),
   'Request: system + user "Hello", gpt-4o-mini, temperature 0; streams carry 64 content chunks + finish + usage + [DONE].',
   '', `| client | ${cols.map((c) => c[0]).join(' | ')} |`, `|---|${cols.map(() => '---:').join('|')}|`,
   ...CLIENTS.map((c) => `| ${c} | ${cols.map(([, s, k, d]) => fmt(get(c, s, k), d)).join(' | ')} |`),
@@ -143,12 +169,14 @@ lines.push('', '## Ratios', '', '| metric | value | target | |', '|---|---:|---:
   ...ratios.map((r) => `| ${r.name} | ${r.value === undefined ? 'n/a' : fmt(r.value, r.unit === '×' ? 2 : 1) + r.unit} | ${r.target} | ${r.pass === null ? '–' : r.pass ? '✅' : '❌'} |`))
 const mockTput = CLIENTS.map((c) => `${c} ${fmt(Math.max(...(results[c].tput?.runs ?? []).map((r) => r.mock_cpu_util * 100)))}%`).join(', ')
 lines.push('', `Mock upstream CPU over each c=64 child's life (100% = one core saturated): ${mockTput}.`,
-  'RSS: baseline after warm-up (c≤16) and gc(), peak sampled every 10 ms while 500 calls wait on a 1.5 s mock delay; includes the extra connections.',
+  'RSS: baseline after warm-up (c≤16) and gc(); peak sampled every 10 ms for 1.1 s while 500 calls wait on a 1.5 s mock delay (includes opening the extra connections).',
+  'JS heap: growth of live V8 heap (after a forced gc) at that point. RSS under-counts clients whose heap already holds free committed pages from',
+  'warm-up garbage (JAF: large heap, RSS often grows less than its live heap); Switchyard\'s per-call memory is mostly native, so it shows in RSS only.',
   `Total bench time: ${((Date.now() - started) / 1e3).toFixed(0)} s.`)
 
 const md = lines.join('\n') + '\n'
 process.stdout.write('\n' + md)
 writeFileSync(path.join(HERE, 'results.md'), md)
-writeFileSync(path.join(HERE, 'results.json'), JSON.stringify({ machine, port, reps: REPS, results, ratios }, null, 2) + '\n')
+writeFileSync(path.join(HERE, 'results.json'), JSON.stringify({ machine, addon, port, reps: REPS, results, ratios }, null, 2) + '\n')
 shuttingDown = true
 process.exit(0)

@@ -42,7 +42,7 @@ pub struct BindingClientOptions {
 
 impl From<BindingClientOptions> for ClientConfig {
     fn from(o: BindingClientOptions) -> Self {
-        let mut config = ClientConfig::new(Provider::OpenAi(OpenAi), o.base_url);
+        let mut config = ClientConfig::new(Provider::OpenAi(OpenAi::default()), o.base_url);
         config.api_key = o.api_key;
         config.default_headers = o
             .headers

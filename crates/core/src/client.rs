@@ -2,14 +2,16 @@
 //! and timeouts.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use crate::error::{Error, ErrorKind, Redactor, UpstreamBody, UpstreamError};
 use crate::http::{shared_client, TransportSettings};
-use crate::providers::{ChatProvider, Completion, Provider};
+use crate::providers::{
+    join_url, ChatProvider, Completion, FollowUp, Framing, Provider, WireRequest,
+};
 use crate::retry::{server_delay, status_is_retryable, RetryPolicy};
 use crate::stream::ChatStream;
 
@@ -27,6 +29,8 @@ pub struct ClientConfig {
     pub timeout: Duration,
     pub transport: TransportSettings,
     pub retry: RetryPolicy,
+    /// More secrets to scrub from errors (AWS secret keys, …); the API key always is.
+    pub secrets: Vec<String>,
 }
 
 impl ClientConfig {
@@ -40,6 +44,7 @@ impl ClientConfig {
             timeout: Duration::from_secs(600),
             transport: TransportSettings::default(),
             retry: RetryPolicy::default(),
+            secrets: Vec::new(),
         }
     }
 }
@@ -47,7 +52,7 @@ impl ClientConfig {
 pub struct ChatClient {
     http: reqwest::Client,
     provider: Provider,
-    url: reqwest::Url,
+    base_url: String,
     headers: HeaderMap,
     timeout: Duration,
     connect_timeout: Duration,
@@ -67,8 +72,7 @@ fn looks_secret(name: &HeaderName) -> bool {
 
 impl ChatClient {
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
-        let url_text = config.provider.chat_url(&config.base_url);
-        let url = reqwest::Url::parse(&url_text).map_err(|e| {
+        let url = reqwest::Url::parse(&config.base_url).map_err(|e| {
             Error::InvalidInput(format!("invalid base URL {:?}: {e}", config.base_url))
         })?;
         if !matches!(url.scheme(), "http" | "https") {
@@ -78,6 +82,7 @@ impl ChatClient {
             )));
         }
         let mut secrets: Vec<String> = config.api_key.iter().cloned().collect();
+        secrets.extend(config.secrets.iter().cloned());
         let mut headers = HeaderMap::new();
         headers.insert(
             http::header::CONTENT_TYPE,
@@ -116,7 +121,7 @@ impl ChatClient {
         Ok(Self {
             http: shared_client(&config.transport)?,
             provider: config.provider,
-            url,
+            base_url: config.base_url,
             headers,
             timeout: config.timeout,
             connect_timeout: config.transport.connect_timeout,
@@ -127,64 +132,154 @@ impl ChatClient {
 
     /// One non-streamed chat call: `body` is the canonical request JSON.
     pub async fn complete(&self, body: Bytes) -> Result<Completion, Error> {
-        self.with_retries(|| async {
-            let response = self.send(body.clone()).await?;
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| self.transport_error(&e))?;
-            self.provider.decode_completion(&bytes)
-        })
-        .await
+        let wire = self.provider.chat_request(&self.base_url, body, false)?;
+        let mut bytes = self.call(&wire).await?;
+        let started = Instant::now();
+        while let Some(next) = self.provider.follow_up(&bytes, false)? {
+            self.wait_for_follow_up(&next, started).await?;
+            bytes = self.call(&next.request).await?;
+        }
+        self.provider.decode_completion(&bytes)
     }
 
     /// One streamed chat call: resolves once the upstream accepted it (so HTTP errors surface
     /// here, not as an empty stream).
     pub async fn stream(&self, body: Bytes) -> Result<ChatStream, Error> {
-        let response = self
-            .with_retries(|| async {
-                let response = self.send(body.clone()).await?;
-                let is_json = response
-                    .headers()
-                    .get(http::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.starts_with("application/json"));
-                if !is_json {
-                    return Ok(response);
-                }
-                // Some servers answer a stream request with a JSON error and a 200.
-                let bytes = response
-                    .bytes()
-                    .await
-                    .map_err(|e| self.transport_error(&e))?;
-                self.provider.decode_completion(&bytes)?;
-                Err(Error::BadResponse(
-                    "asked for a stream, the upstream sent a whole JSON completion".into(),
-                ))
-            })
-            .await?;
-        Ok(ChatStream::new(
+        let mut wire = self.provider.chat_request(&self.base_url, body, true)?;
+        let started = Instant::now();
+        loop {
+            let response = self.with_retries(|| self.send(&wire)).await?;
+            if !is_json(&response) {
+                return Ok(ChatStream::new(
+                    response,
+                    &self.provider,
+                    self.timeout,
+                    self.redactor.clone(),
+                ));
+            }
+            // A JSON answer to a stream request: the first step of a multi-request provider, or a
+            // server that reports a failure as JSON with a 200.
+            let bytes = self.read_body(response).await?;
+            if let Some(next) = self.provider.follow_up(&bytes, true)? {
+                self.wait_for_follow_up(&next, started).await?;
+                wire = next.request;
+                continue;
+            }
+            self.provider.decode_completion(&bytes)?;
+            return Err(Error::BadResponse(
+                "asked for a stream, the upstream sent a whole JSON completion".into(),
+            ));
+        }
+    }
+
+    /// Embeddings: `body` is OpenAI's `{ model, input }`; answers OpenAI's embeddings JSON.
+    pub async fn embed(&self, body: Bytes) -> Result<String, Error> {
+        let wire = self.provider.embed_request(&self.base_url, body)?;
+        let bytes = self.call(&wire).await?;
+        self.provider.decode_embeddings(&bytes)
+    }
+
+    /// The provider's model list as `{"object":"list","data":[…]}`.
+    pub async fn list_models(&self) -> Result<String, Error> {
+        let wire = self.provider.models_request(&self.base_url)?;
+        let bytes = self.call(&wire).await?;
+        self.provider.decode_models(&bytes)
+    }
+
+    /// Any other JSON endpoint of the provider (`path` under the base URL), with the same
+    /// credentials, retries and errors. Answers the JSON text (`null` for an empty body).
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Bytes>,
+    ) -> Result<String, Error> {
+        let wire = self.raw_request(method, path, body);
+        let bytes = self.call(&wire).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok("null".into());
+        }
+        crate::providers::openai::passthrough_json(&bytes, "the response")
+    }
+
+    /// Like [`Self::request`] for an endpoint that streams JSON values (NDJSON or SSE); each
+    /// value arrives as a chunk, unchanged.
+    pub async fn request_stream(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Bytes>,
+        framing: Framing,
+    ) -> Result<ChatStream, Error> {
+        let wire = self.raw_request(method, path, body);
+        let response = self.with_retries(|| self.send(&wire)).await?;
+        Ok(ChatStream::passthrough(
             response,
-            self.provider.clone(),
+            framing,
             self.timeout,
             self.redactor.clone(),
         ))
     }
 
-    async fn send(&self, body: Bytes) -> Result<reqwest::Response, Error> {
+    fn raw_request(&self, method: Method, path: &str, body: Option<Bytes>) -> WireRequest {
+        WireRequest {
+            method,
+            url: join_url(&self.base_url, path),
+            body,
+            headers: HeaderMap::new(),
+        }
+    }
+
+    /// Send `wire` with retries and read the whole successful body.
+    async fn call(&self, wire: &WireRequest) -> Result<Bytes, Error> {
+        self.with_retries(|| async {
+            let response = self.send(wire).await?;
+            self.read_body(response).await
+        })
+        .await
+    }
+
+    async fn read_body(&self, response: reqwest::Response) -> Result<Bytes, Error> {
+        response.bytes().await.map_err(|e| self.transport_error(&e))
+    }
+
+    async fn wait_for_follow_up(&self, next: &FollowUp, started: Instant) -> Result<(), Error> {
+        if started.elapsed() + next.after > self.timeout {
+            return Err(Error::Timeout {
+                phase: "waiting for the upstream to finish",
+                after: self.timeout,
+            });
+        }
+        tokio::time::sleep(next.after).await;
+        Ok(())
+    }
+
+    async fn send(&self, wire: &WireRequest) -> Result<reqwest::Response, Error> {
+        let mut builder = self
+            .http
+            .request(wire.method.clone(), &wire.url)
+            .headers(self.headers.clone());
+        for (name, value) in &wire.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = &wire.body {
+            builder = builder.body(body.clone());
+        }
+        let mut request = builder.build().map_err(|e| {
+            Error::InvalidInput(format!("cannot build the request: {}", e.without_url()))
+        })?;
+        self.provider.sign(&mut request)?;
         let response = self
             .http
-            .post(self.url.clone())
-            .headers(self.headers.clone())
-            .body(body)
-            .send()
+            .execute(request)
             .await
             .map_err(|e| self.transport_error(&e))?;
         if response.status().is_success() {
-            Ok(response)
-        } else {
-            Err(upstream_error(response).await)
+            return Ok(response);
         }
+        let mut error = upstream_error(response).await;
+        self.provider.classify(&mut error);
+        Err(Error::Upstream(Box::new(error)))
     }
 
     fn transport_error(&self, err: &reqwest::Error) -> Error {
@@ -235,7 +330,7 @@ impl ChatClient {
 /// Most error bodies are tiny; an endless one must not be read into memory.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-async fn upstream_error(mut response: reqwest::Response) -> Error {
+async fn upstream_error(mut response: reqwest::Response) -> UpstreamError {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let mut raw = Vec::new();
@@ -254,7 +349,7 @@ async fn upstream_error(mut response: reqwest::Response) -> Error {
             UpstreamBody::Json,
         )
     };
-    Error::Upstream(Box::new(UpstreamError {
+    UpstreamError {
         status: Some(status),
         headers: headers
             .iter()
@@ -264,5 +359,13 @@ async fn upstream_error(mut response: reqwest::Response) -> Error {
         kind: ErrorKind::from_status(status),
         retryable: status_is_retryable(status, &headers),
         retry_after: server_delay(&headers),
-    }))
+    }
+}
+
+fn is_json(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
 }

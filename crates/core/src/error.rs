@@ -19,6 +19,12 @@ pub enum ErrorKind {
     Aborted,
     InvalidInput,
     Internal,
+    /// The prompt (plus `max_tokens`) does not fit the model's context window.
+    ContextLengthExceeded,
+    /// The provider's safety filter refused the prompt or the answer.
+    ContentFilter,
+    /// The provider is over capacity (Anthropic's 529, Bedrock's ThrottlingException, …).
+    Overloaded,
 }
 
 impl ErrorKind {
@@ -35,6 +41,9 @@ impl ErrorKind {
             Self::Aborted => "aborted",
             Self::InvalidInput => "invalid_input",
             Self::Internal => "internal",
+            Self::ContextLengthExceeded => "context_length_exceeded",
+            Self::ContentFilter => "content_filter",
+            Self::Overloaded => "overloaded",
         }
     }
 
@@ -45,6 +54,7 @@ impl ErrorKind {
             404 => Self::NotFound,
             408 => Self::Timeout,
             429 => Self::RateLimited,
+            529 => Self::Overloaded,
             500..=599 => Self::UpstreamError,
             409 => Self::UpstreamError,
             _ => Self::InvalidRequest,
@@ -107,6 +117,54 @@ impl UpstreamError {
             (None, None) => "(no status code or body)".to_string(),
         }
     }
+}
+
+/// Refine an upstream error's kind from what its body says, across providers: context-length
+/// and content-filter failures arrive as plain 400s, auth failures sometimes as 400s too.
+pub fn classify_common(error: &mut UpstreamError) {
+    let Some(e) = error.error_object() else {
+        return;
+    };
+    let field = |name: &str| {
+        e.get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_lowercase()
+    };
+    let (code, kind, message) = (field("code"), field("type"), field("message"));
+    let says = |needles: &[&str]| {
+        needles
+            .iter()
+            .any(|n| code.contains(n) || kind.contains(n) || message.contains(n))
+    };
+    let refined = if says(&[
+        "context_length_exceeded",
+        "context length",
+        "maximum context",
+        "prompt is too long",
+        "too many tokens",
+    ]) {
+        ErrorKind::ContextLengthExceeded
+    } else if says(&[
+        "content_filter",
+        "content_policy",
+        "content policy",
+        "safety",
+    ]) {
+        ErrorKind::ContentFilter
+    } else if says(&["overloaded"]) {
+        ErrorKind::Overloaded
+    } else if matches!(code.as_str(), "invalid_api_key")
+        || kind == "authentication_error"
+        || kind == "auth_error"
+    {
+        ErrorKind::Auth
+    } else {
+        return;
+    };
+    error.kind = refined;
+    // The same prompt fails the same way again; capacity comes back.
+    error.retryable = refined == ErrorKind::Overloaded;
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -11,8 +11,10 @@ use tokio::sync::mpsc::{self, error::TryRecvError};
 use tokio::task::AbortHandle;
 
 use crate::error::{Error, Redactor};
-use crate::providers::{ChatProvider, EventOutcome, Provider};
-use crate::sse::{SseDecoder, SseEvent};
+use crate::framing::FrameDecoder;
+use crate::providers::openai::passthrough_json;
+use crate::providers::{ChatProvider, EventOutcome, Framing, Provider, StreamDecode};
+use crate::sse::SseEvent;
 use crate::usage::Usage;
 
 /// A batch never grows past this many chunks, so a fast upstream cannot delay the first tokens.
@@ -85,11 +87,13 @@ type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 pub struct ChatStream {
     frames: mpsc::Receiver<reqwest::Result<Bytes>>,
     reader: AbortHandle,
-    provider: Provider,
-    decoder: SseDecoder,
+    frames_decoder: FrameDecoder,
+    decoder: Box<dyn StreamDecode>,
     /// Scratch output of the decoder, moved into `events` at once.
     decoded: Vec<SseEvent>,
     events: VecDeque<SseEvent>,
+    /// Raised once the events framed before it are decoded.
+    framing_error: Option<Error>,
     sink: StreamSink,
     idle_timeout: Duration,
     redactor: Redactor,
@@ -106,7 +110,39 @@ impl Drop for ChatStream {
 impl ChatStream {
     pub(crate) fn new(
         response: reqwest::Response,
-        provider: Provider,
+        provider: &Provider,
+        idle_timeout: Duration,
+        redactor: Redactor,
+    ) -> Self {
+        Self::with_decoder(
+            response,
+            provider.framing(),
+            provider.stream_decoder(),
+            idle_timeout,
+            redactor,
+        )
+    }
+
+    /// A stream of JSON values handed on unchanged, for provider endpoints that stream progress.
+    pub(crate) fn passthrough(
+        response: reqwest::Response,
+        framing: Framing,
+        idle_timeout: Duration,
+        redactor: Redactor,
+    ) -> Self {
+        Self::with_decoder(
+            response,
+            framing,
+            Box::new(PassthroughJson),
+            idle_timeout,
+            redactor,
+        )
+    }
+
+    fn with_decoder(
+        response: reqwest::Response,
+        framing: Framing,
+        decoder: Box<dyn StreamDecode>,
         idle_timeout: Duration,
         redactor: Redactor,
     ) -> Self {
@@ -114,10 +150,11 @@ impl ChatStream {
         Self {
             frames,
             reader: pump(Box::pin(response.bytes_stream()), tx),
-            provider,
-            decoder: SseDecoder::new(),
+            frames_decoder: FrameDecoder::new(framing),
+            decoder,
             decoded: Vec::new(),
             events: VecDeque::new(),
+            framing_error: None,
             sink: StreamSink::default(),
             idle_timeout,
             redactor,
@@ -170,7 +207,7 @@ impl ChatStream {
                     self.pending_error = Some(self.redactor.error(Error::from_transport(&e)))
                 }
                 None => {
-                    self.decode(SseDecoder::finish);
+                    self.decode(FrameDecoder::finish);
                     self.drain_events();
                     self.end_of_body();
                 }
@@ -178,9 +215,16 @@ impl ChatStream {
         }
     }
 
-    fn decode(&mut self, step: impl FnOnce(&mut SseDecoder, &mut Vec<SseEvent>)) {
-        step(&mut self.decoder, &mut self.decoded);
+    fn decode(
+        &mut self,
+        step: impl FnOnce(&mut FrameDecoder, &mut Vec<SseEvent>) -> Result<(), Error>,
+    ) {
+        let framed = step(&mut self.frames_decoder, &mut self.decoded);
         self.events.extend(self.decoded.drain(..));
+        if let Err(e) = framed {
+            // Events framed before the bad bytes are still delivered first.
+            self.framing_error.get_or_insert(e);
+        }
     }
 
     /// Decode pending events into the batch, up to its size limit; the rest wait for the next
@@ -188,9 +232,12 @@ impl ChatStream {
     fn drain_events(&mut self) {
         while self.sink.len() < MAX_BATCH && !self.finished && self.pending_error.is_none() {
             let Some(event) = self.events.pop_front() else {
+                if let Some(e) = self.framing_error.take() {
+                    self.pending_error = Some(self.redactor.error(e));
+                }
                 return;
             };
-            match self.provider.decode_event(&event, &mut self.sink) {
+            match self.decoder.decode(&event, &mut self.sink) {
                 Ok(EventOutcome::Continue) => {}
                 Ok(EventOutcome::Done) => self.finished = true,
                 Err(e) => self.pending_error = Some(self.redactor.error(e)),
@@ -204,7 +251,7 @@ impl ChatStream {
         if self.finished || self.pending_error.is_some() {
             return;
         }
-        if self.sink.progress.finish_reason.is_some() {
+        if self.decoder.ended_cleanly(&self.sink.progress) {
             self.finished = true;
         } else {
             self.pending_error = Some(Error::BadResponse(format!(
@@ -212,5 +259,26 @@ impl ChatStream {
                 self.sink.progress.chunks
             )));
         }
+    }
+}
+
+/// Validates each framed JSON value and hands it on as it came.
+struct PassthroughJson;
+
+impl StreamDecode for PassthroughJson {
+    fn decode(&mut self, event: &SseEvent, sink: &mut StreamSink) -> Result<EventOutcome, Error> {
+        match event.data.trim() {
+            "" => Ok(EventOutcome::Continue),
+            "[DONE]" => Ok(EventOutcome::Done),
+            data => {
+                passthrough_json(data.as_bytes(), "a streamed value")?;
+                sink.push_chunk(data);
+                Ok(EventOutcome::Continue)
+            }
+        }
+    }
+
+    fn ended_cleanly(&self, _progress: &StreamProgress) -> bool {
+        true
     }
 }

@@ -3,21 +3,29 @@
 
 use std::borrow::Cow;
 
-use http::{HeaderMap, HeaderValue};
+use bytes::Bytes;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{ChatProvider, Completion, EventOutcome};
+use super::{join_url, ChatProvider, Completion, EventOutcome, StreamDecode, WireRequest};
 use crate::error::{Error, ErrorKind, UpstreamBody, UpstreamError};
 use crate::sse::SseEvent;
 use crate::stream::StreamSink;
 use crate::usage::Usage;
 
-pub const PROVIDER_ID: &str = "openai";
+/// OpenAI's wire format at any base URL. `id` names the provider in errors and `resolveModel`
+/// (the OpenAI-compatible family shares this adapter as configured profiles, not copies).
+#[derive(Debug, Clone)]
+pub struct OpenAi {
+    pub id: &'static str,
+}
 
-#[derive(Debug, Clone, Default)]
-pub struct OpenAi;
+impl Default for OpenAi {
+    fn default() -> Self {
+        Self { id: "openai" }
+    }
+}
 
 // ---- wire types -------------------------------------------------------------------------------
 
@@ -62,7 +70,7 @@ struct ChunkDelta<'a> {
 // ---- mapping ----------------------------------------------------------------------------------
 
 /// An `error` object sent with a 200 (inside a stream or in place of a completion).
-fn in_band_error(error: serde_json::Value) -> Error {
+pub(crate) fn in_band_error(error: serde_json::Value) -> Error {
     let status = error
         .get("code")
         .and_then(|c| c.as_u64().or_else(|| c.as_str()?.parse().ok()))
@@ -79,43 +87,89 @@ fn in_band_error(error: serde_json::Value) -> Error {
     }))
 }
 
-fn bad_json(what: &str, err: serde_json::Error, text: &[u8]) -> Error {
+pub(crate) fn bad_json(what: &str, err: serde_json::Error, text: &[u8]) -> Error {
     const SHOWN: usize = 200;
     let text = String::from_utf8_lossy(&text[..text.len().min(SHOWN)]);
     Error::BadResponse(format!("{what} is not valid JSON ({err}): {text}"))
 }
 
+/// A whole chat completion: validated, usage read, bytes kept as they came.
+pub(crate) fn decode_completion(body: &[u8]) -> Result<Completion, Error> {
+    let parsed: ChatCompletion =
+        serde_json::from_slice(body).map_err(|e| bad_json("the response", e, body))?;
+    match (parsed.choices, parsed.error) {
+        (Some(choices), _) if !choices.is_empty() => Ok(Completion {
+            // Valid UTF-8: serde_json just parsed it.
+            json: String::from_utf8_lossy(body).into_owned(),
+            usage: parsed.usage,
+        }),
+        (_, Some(error)) => Err(in_band_error(error)),
+        _ => Err(Error::BadResponse(
+            "the response has no choices".to_string(),
+        )),
+    }
+}
+
+/// Validates a JSON body and hands it on as it came.
+pub(crate) fn passthrough_json(body: &[u8], what: &str) -> Result<String, Error> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| bad_json(what, e, body))?;
+    if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
+        return Err(in_band_error(error.clone()));
+    }
+    Ok(String::from_utf8_lossy(body).into_owned())
+}
+
 impl ChatProvider for OpenAi {
-    fn chat_url(&self, base_url: &str) -> String {
-        format!("{}/chat/completions", base_url.trim_end_matches('/'))
+    fn id(&self) -> &'static str {
+        self.id
     }
 
-    fn authorize(&self, api_key: &str, headers: &mut HeaderMap) -> Result<(), Error> {
-        let mut value = HeaderValue::try_from(format!("Bearer {api_key}")).map_err(|_| {
-            Error::InvalidInput("the API key contains characters not allowed in a header".into())
-        })?;
-        value.set_sensitive(true);
-        headers.insert(http::header::AUTHORIZATION, value);
-        Ok(())
+    fn chat_request(
+        &self,
+        base_url: &str,
+        body: Bytes,
+        _stream: bool,
+    ) -> Result<WireRequest, Error> {
+        Ok(WireRequest::post_json(
+            join_url(base_url, "chat/completions"),
+            body,
+        ))
     }
 
     fn decode_completion(&self, body: &[u8]) -> Result<Completion, Error> {
-        let parsed: ChatCompletion =
-            serde_json::from_slice(body).map_err(|e| bad_json("the response", e, body))?;
-        match (parsed.choices, parsed.error) {
-            (Some(choices), _) if !choices.is_empty() => Ok(Completion {
-                // Valid UTF-8: serde_json just parsed it.
-                json: String::from_utf8_lossy(body).into_owned(),
-                usage: parsed.usage,
-            }),
-            (_, Some(error)) => Err(in_band_error(error)),
-            _ => Err(Error::BadResponse(
-                "the response has no choices".to_string(),
-            )),
-        }
+        decode_completion(body)
     }
 
-    fn decode_event(&self, event: &SseEvent, sink: &mut StreamSink) -> Result<EventOutcome, Error> {
+    fn stream_decoder(&self) -> Box<dyn StreamDecode> {
+        Box::new(OpenAiStream)
+    }
+
+    fn embed_request(&self, base_url: &str, body: Bytes) -> Result<WireRequest, Error> {
+        Ok(WireRequest::post_json(
+            join_url(base_url, "embeddings"),
+            body,
+        ))
+    }
+
+    fn decode_embeddings(&self, body: &[u8]) -> Result<String, Error> {
+        passthrough_json(body, "the embeddings response")
+    }
+
+    fn models_request(&self, base_url: &str) -> Result<WireRequest, Error> {
+        Ok(WireRequest::get(join_url(base_url, "models")))
+    }
+
+    fn decode_models(&self, body: &[u8]) -> Result<String, Error> {
+        passthrough_json(body, "the model list")
+    }
+}
+
+/// OpenAI chunks are canonical: validated, counted and passed on.
+pub(crate) struct OpenAiStream;
+
+impl StreamDecode for OpenAiStream {
+    fn decode(&mut self, event: &SseEvent, sink: &mut StreamSink) -> Result<EventOutcome, Error> {
         let data = event.data.as_str();
         match data.trim() {
             "[DONE]" => return Ok(EventOutcome::Done),
@@ -169,22 +223,18 @@ mod tests {
     #[test]
     fn completion_keeps_the_body_and_reads_usage() {
         let body = br#"{"id":"c","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"#;
-        let c = OpenAi.decode_completion(body).unwrap();
+        let c = decode_completion(body).unwrap();
         assert_eq!(c.json.as_bytes(), body);
         assert_eq!(c.usage.unwrap().total_tokens, 4);
     }
 
     #[test]
     fn completion_rejects_garbage_missing_choices_and_in_band_errors() {
-        let e = OpenAi.decode_completion(b"<html>oops</html>").unwrap_err();
+        let e = decode_completion(b"<html>oops</html>").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BadResponse);
-        let e = OpenAi
-            .decode_completion(br#"{"id":"x","choices":[]}"#)
-            .unwrap_err();
+        let e = decode_completion(br#"{"id":"x","choices":[]}"#).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BadResponse);
-        let e = OpenAi
-            .decode_completion(br#"{"error":{"message":"slow down","code":429}}"#)
-            .unwrap_err();
+        let e = decode_completion(br#"{"error":{"message":"slow down","code":429}}"#).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::RateLimited);
         assert_eq!(e.to_string(), "slow down");
     }
@@ -200,12 +250,12 @@ mod tests {
         ];
         for c in chunks {
             assert_eq!(
-                OpenAi.decode_event(&event(c), &mut sink).unwrap(),
+                OpenAiStream.decode(&event(c), &mut sink).unwrap(),
                 EventOutcome::Continue
             );
         }
         assert_eq!(
-            OpenAi.decode_event(&event("[DONE]"), &mut sink).unwrap(),
+            OpenAiStream.decode(&event("[DONE]"), &mut sink).unwrap(),
             EventOutcome::Done
         );
         let p = sink.progress.clone();
@@ -219,12 +269,12 @@ mod tests {
     #[test]
     fn stream_errors_are_typed() {
         let mut sink = StreamSink::default();
-        let e = OpenAi
-            .decode_event(&event("not json"), &mut sink)
+        let e = OpenAiStream
+            .decode(&event("not json"), &mut sink)
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BadResponse);
-        let e = OpenAi
-            .decode_event(
+        let e = OpenAiStream
+            .decode(
                 &event(r#"{"error":{"message":"overloaded","type":"server_error"}}"#),
                 &mut sink,
             )

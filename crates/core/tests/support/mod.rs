@@ -327,7 +327,7 @@ pub const REQUEST_BODY: &str =
 
 /// An OpenAI client for `base_url` with a key, a short safety timeout and the default retries.
 pub fn config(base_url: impl Into<String>) -> ClientConfig {
-    let mut config = ClientConfig::new(Provider::OpenAi(OpenAi), base_url);
+    let mut config = ClientConfig::new(Provider::OpenAi(OpenAi::default()), base_url);
     config.api_key = Some(API_KEY.to_string());
     config.timeout = Duration::from_secs(5);
     config
