@@ -135,11 +135,17 @@ impl ChatClient {
         let wire = self.provider.chat_request(&self.base_url, body, false)?;
         let mut bytes = self.call(&wire).await?;
         let started = Instant::now();
-        while let Some(next) = self.provider.follow_up(&bytes, false)? {
+        while let Some(next) = self
+            .provider
+            .follow_up(&bytes, false)
+            .map_err(|e| self.redactor.error(e))?
+        {
             self.wait_for_follow_up(&next, started).await?;
             bytes = self.call(&next.request).await?;
         }
-        self.provider.decode_completion(&bytes)
+        self.provider
+            .decode_completion(&bytes)
+            .map_err(|e| self.redactor.error(e))
     }
 
     /// One streamed chat call: resolves once the upstream accepted it (so HTTP errors surface
@@ -160,12 +166,18 @@ impl ChatClient {
             // A JSON answer to a stream request: the first step of a multi-request provider, or a
             // server that reports a failure as JSON with a 200.
             let bytes = self.read_body(response).await?;
-            if let Some(next) = self.provider.follow_up(&bytes, true)? {
+            let next = self
+                .provider
+                .follow_up(&bytes, true)
+                .map_err(|e| self.redactor.error(e))?;
+            if let Some(next) = next {
                 self.wait_for_follow_up(&next, started).await?;
                 wire = next.request;
                 continue;
             }
-            self.provider.decode_completion(&bytes)?;
+            self.provider
+                .decode_completion(&bytes)
+                .map_err(|e| self.redactor.error(e))?;
             return Err(Error::BadResponse(
                 "asked for a stream, the upstream sent a whole JSON completion".into(),
             ));
@@ -176,14 +188,18 @@ impl ChatClient {
     pub async fn embed(&self, body: Bytes) -> Result<String, Error> {
         let wire = self.provider.embed_request(&self.base_url, body)?;
         let bytes = self.call(&wire).await?;
-        self.provider.decode_embeddings(&bytes)
+        self.provider
+            .decode_embeddings(&bytes)
+            .map_err(|e| self.redactor.error(e))
     }
 
     /// The provider's model list as `{"object":"list","data":[…]}`.
     pub async fn list_models(&self) -> Result<String, Error> {
         let wire = self.provider.models_request(&self.base_url)?;
         let bytes = self.call(&wire).await?;
-        self.provider.decode_models(&bytes)
+        self.provider
+            .decode_models(&bytes)
+            .map_err(|e| self.redactor.error(e))
     }
 
     /// Any other JSON endpoint of the provider (`path` under the base URL), with the same
@@ -200,6 +216,7 @@ impl ChatClient {
             return Ok("null".into());
         }
         crate::providers::openai::passthrough_json(&bytes, "the response")
+            .map_err(|e| self.redactor.error(e))
     }
 
     /// Like [`Self::request`] for an endpoint that streams JSON values (NDJSON or SSE); each
