@@ -17,12 +17,23 @@ export declare class AbortHandle {
 
 /** A client for one OpenAI-compatible upstream, sharing the process-wide connection pool. */
 export declare class NativeClient {
-  /** `provider` names the upstream in errors (e.g. `litellm`). */
+  /**
+   * A client for `provider`: a provider id (`openai`, `anthropic`, … as `resolveModel`
+   * names them) or `litellm` (OpenAI's wire format at `options.baseUrl`).
+   */
   constructor(provider: string, options: BindingClientOptions)
   /** One chat completion. `body` is the request JSON; resolves to the response JSON. */
   complete(body: string, model: string, abort?: AbortHandle | undefined | null): Promise<string>
   /** A streamed chat completion: resolves once the upstream accepted the request. */
   stream(body: string, model: string, abort?: AbortHandle | undefined | null): Promise<NativeStream>
+  /** Embeddings: `body` is OpenAI's `{ model, input }`; resolves to OpenAI's embeddings JSON. */
+  embed(body: string, model: string, abort?: AbortHandle | undefined | null): Promise<string>
+  /** The provider's models as `{"object":"list","data":[…]}` JSON. */
+  listModels(): Promise<string>
+  /** Any JSON endpoint under the base URL, with the client's credentials, retries and errors. */
+  request(method: string, path: string, body?: string | undefined | null): Promise<string>
+  /** An endpoint that streams JSON values (`framing`: `ndjson` or `sse`), each a chunk. */
+  requestStream(method: string, path: string, body: string | undefined | null, framing: 'ndjson' | 'sse'): Promise<NativeStream>
 }
 
 /** An open stream. Dropping it, or `abort()`, closes the upstream request. */
@@ -33,14 +44,25 @@ export declare class NativeStream {
   abort(): void
 }
 
-/** How to reach an OpenAI-compatible upstream. */
+/**
+ * How to reach a provider. Unset credentials and base URL come from the provider's usual
+ * environment variables.
+ */
 export interface BindingClientOptions {
-  /** Base URL; requests go to `${baseUrl}/chat/completions`. */
-  baseUrl: string
-  /** Sent as `Authorization: Bearer <apiKey>`. */
+  /** Base URL of the provider's API (for `litellm`: requests go to `${baseUrl}/chat/completions`). */
+  baseUrl?: string
   apiKey?: string
   /** Applied in order after the credentials, overriding them whatever their case. */
   headers?: Array<BindingHeader>
+  /** Azure's `api-version`. */
+  apiVersion?: string
+  /** Bedrock's region, Vertex AI's location. */
+  region?: string
+  /** Vertex AI's project. */
+  project?: string
+  awsAccessKeyId?: string
+  awsSecretAccessKey?: string
+  awsSessionToken?: string
   /**
    * Per attempt: a whole call, or a stream's wait for headers and for each chunk.
    * @default 600000
@@ -67,8 +89,46 @@ export interface BindingHeader {
   value?: string
 }
 
+/** One provider Switchyard can reach. */
+export interface BindingProviderProfile {
+  id: string
+  /** The wire format it speaks: `openai`, `azure`, `anthropic`, `gemini`, `bedrock`, `ollama`, `cohere`, `replicate`. */
+  adapter: string
+  defaultBaseUrl?: string
+  apiKeyEnv: Array<string>
+  baseUrlEnv: Array<string>
+}
+
+/** Where a model name leads. */
+export interface BindingResolvedModel {
+  /** The provider id (LiteLLM's prefix): `openai`, `anthropic`, `gemini`, … */
+  provider: string
+  /** The model id as the provider expects it. */
+  model: string
+  /**
+   * The endpoint, from the environment or the provider's default; absent when neither gives
+   * one (Azure without AZURE_API_BASE).
+   */
+  baseUrl?: string
+  /** Whether an API key was found in the environment. */
+  hasApiKey: boolean
+  /** Environment variables read for the key, in order. */
+  apiKeyEnv: Array<string>
+  /** Environment variables read for the base URL, in order. */
+  baseUrlEnv: Array<string>
+}
+
 /** List-price cost in USD of a call to `model`, or `null` when the model is not in the table. */
 export declare function estimateCost(model: string, promptTokens: number, completionTokens: number, cachedTokens?: number | undefined | null): number | null
+
+/** Every provider id and its defaults. */
+export declare function listProviders(): Array<BindingProviderProfile>
+
+/**
+ * Route a LiteLLM-style model name (`anthropic/claude-…`, `gpt-4o`) to its provider, reading the
+ * provider's environment variables now.
+ */
+export declare function resolveModel(model: string): BindingResolvedModel
 
 /**
  * Panics inside the Rust core on purpose. It exists so the test suite can prove a panic

@@ -839,4 +839,6 @@ module.exports.AbortHandle = nativeBinding.AbortHandle
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeStream = nativeBinding.NativeStream
 module.exports.estimateCost = nativeBinding.estimateCost
+module.exports.listProviders = nativeBinding.listProviders
+module.exports.resolveModel = nativeBinding.resolveModel
 module.exports.triggerPanicForTesting = nativeBinding.triggerPanicForTesting

@@ -6,7 +6,11 @@ use napi_derive::napi;
 use switchyard_core::http::{ProxySettings, TransportSettings};
 use switchyard_core::providers::openai::OpenAi;
 use switchyard_core::retry::RetryPolicy;
-use switchyard_core::{ClientConfig, Provider};
+use switchyard_core::routing::{self, ProviderSettings};
+use switchyard_core::{ClientConfig, Error, Provider};
+
+/// The pseudo-provider of `makeLiteLLMProvider`: OpenAI's wire format at a given base URL.
+pub const LITELLM: &str = "litellm";
 
 /// One header to send on every request; `value: null` removes a header.
 #[napi(object)]
@@ -15,15 +19,24 @@ pub struct BindingHeader {
     pub value: Option<String>,
 }
 
-/// How to reach an OpenAI-compatible upstream.
+/// How to reach a provider. Unset credentials and base URL come from the provider's usual
+/// environment variables.
 #[napi(object)]
 pub struct BindingClientOptions {
-    /// Base URL; requests go to `${baseUrl}/chat/completions`.
-    pub base_url: String,
-    /// Sent as `Authorization: Bearer <apiKey>`.
+    /// Base URL of the provider's API (for `litellm`: requests go to `${baseUrl}/chat/completions`).
+    pub base_url: Option<String>,
     pub api_key: Option<String>,
     /// Applied in order after the credentials, overriding them whatever their case.
     pub headers: Option<Vec<BindingHeader>>,
+    /// Azure's `api-version`.
+    pub api_version: Option<String>,
+    /// Bedrock's region, Vertex AI's location.
+    pub region: Option<String>,
+    /// Vertex AI's project.
+    pub project: Option<String>,
+    pub aws_access_key_id: Option<String>,
+    pub aws_secret_access_key: Option<String>,
+    pub aws_session_token: Option<String>,
     /// Per attempt: a whole call, or a stream's wait for headers and for each chunk.
     /// @default 600000
     pub timeout_ms: Option<u32>,
@@ -40,37 +53,64 @@ pub struct BindingClientOptions {
     pub no_proxy: Option<String>,
 }
 
-impl From<BindingClientOptions> for ClientConfig {
-    fn from(o: BindingClientOptions) -> Self {
-        let mut config = ClientConfig::new(Provider::OpenAi(OpenAi::default()), o.base_url);
-        config.api_key = o.api_key;
-        config.default_headers = o
-            .headers
-            .unwrap_or_default()
-            .into_iter()
-            .map(|h| (h.name, h.value))
-            .collect();
-        if let Some(ms) = o.timeout_ms {
-            config.timeout = Duration::from_millis(ms.into());
-        }
-        if let Some(retries) = o.max_retries {
-            config.retry = RetryPolicy {
-                max_retries: retries,
-            };
-        }
-        config.transport = TransportSettings {
-            connect_timeout: o
-                .connect_timeout_ms
-                .map_or(TransportSettings::default().connect_timeout, |ms| {
-                    Duration::from_millis(ms.into())
-                }),
-            proxy: ProxySettings {
-                http: o.http_proxy,
-                https: o.https_proxy,
-                no_proxy: o.no_proxy,
-            }
-            .with_env_fallback(),
-        };
-        config
+/// The client configuration for `provider` (a provider id, or `litellm`) with these options.
+pub fn client_config(provider: &str, o: BindingClientOptions) -> Result<ClientConfig, Error> {
+    let settings = ProviderSettings {
+        api_key: o.api_key,
+        base_url: o.base_url,
+        api_version: o.api_version,
+        region: o.region,
+        project: o.project,
+        aws_access_key_id: o.aws_access_key_id,
+        aws_secret_access_key: o.aws_secret_access_key,
+        aws_session_token: o.aws_session_token,
+    };
+    let (adapter, settings, base_url) = if provider == LITELLM {
+        let base_url = settings
+            .base_url
+            .clone()
+            .ok_or_else(|| Error::InvalidInput("litellm needs a base URL".into()))?;
+        (Provider::OpenAi(OpenAi { id: LITELLM }), settings, base_url)
+    } else {
+        let profile = routing::profile_of(provider)
+            .ok_or_else(|| Error::InvalidInput(format!("unknown provider {provider:?}")))?;
+        let settings = settings.with_env(profile);
+        let base_url = routing::base_url(profile, &settings)?;
+        (
+            routing::build_provider(profile, &settings)?,
+            settings,
+            base_url,
+        )
+    };
+    let mut config = ClientConfig::new(adapter, base_url);
+    config.secrets = settings.secrets();
+    config.api_key = settings.api_key;
+    config.default_headers = o
+        .headers
+        .unwrap_or_default()
+        .into_iter()
+        .map(|h| (h.name, h.value))
+        .collect();
+    if let Some(ms) = o.timeout_ms {
+        config.timeout = Duration::from_millis(ms.into());
     }
+    if let Some(retries) = o.max_retries {
+        config.retry = RetryPolicy {
+            max_retries: retries,
+        };
+    }
+    config.transport = TransportSettings {
+        connect_timeout: o
+            .connect_timeout_ms
+            .map_or(TransportSettings::default().connect_timeout, |ms| {
+                Duration::from_millis(ms.into())
+            }),
+        proxy: ProxySettings {
+            http: o.http_proxy,
+            https: o.https_proxy,
+            no_proxy: o.no_proxy,
+        }
+        .with_env_fallback(),
+    };
+    Ok(config)
 }
