@@ -43,10 +43,10 @@ function checkBaseURL(baseURL) {
 }
 
 /** Links an AbortSignal to a native AbortHandle for the life of one call. */
-function linkSignal(signal, model) {
+function linkSignal(signal, provider, model) {
   if (!signal) return { handle: undefined, onAbort: () => {}, unlink: () => {} }
   if (signal.aborted) {
-    throw new SwitchyardError({ kind: 'aborted', message: 'Request was aborted.', provider: PROVIDER_LABEL, model })
+    throw new SwitchyardError({ kind: 'aborted', message: 'Request was aborted.', provider, model })
   }
   const handle = new native.AbortHandle()
   const listeners = [() => handle.abort()]
@@ -93,7 +93,7 @@ function makeReporter(onUsage, pricing) {
       estimated = true
     }
     const event = {
-      provider: PROVIDER_LABEL,
+      provider: report.provider,
       model: report.model,
       stream: report.stream,
       outcome: report.outcome,
@@ -114,45 +114,54 @@ function makeReporter(onUsage, pricing) {
 
 const outcomeOf = (err) => (err?.kind === 'aborted' ? 'aborted' : 'error')
 
-/**
- * A drop-in for `@xynehq/jaf`'s `makeLiteLLMProvider`. `baseURL` defaults to LITELLM_URL,
- * NEXT_PUBLIC_LITELLM_URL, then http://localhost:4000; `apiKey` to LITELLM_API_KEY, then 'anything'.
- */
-function makeLiteLLMProvider(baseURL, apiKey, proxyConfig, defaultHeaders, options = {}) {
-  baseURL ??= process.env.LITELLM_URL || process.env.NEXT_PUBLIC_LITELLM_URL || 'http://localhost:4000'
-  apiKey ??= process.env.LITELLM_API_KEY || 'anything'
-  checkBaseURL(baseURL)
-  let client
+/** The native client options shared by every provider: timeouts, retries, proxy. */
+function transportOptions(options, proxyConfig) {
+  return {
+    timeoutMs: options.timeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs,
+    maxRetries: options.maxRetries,
+    httpProxy: proxyConfig?.httpProxy,
+    httpsProxy: proxyConfig?.httpsProxy,
+    noProxy: proxyConfig?.noProxy,
+  }
+}
+
+function nativeClient(provider, clientOptions) {
   try {
-    client = new native.NativeClient(PROVIDER_LABEL, {
-      baseUrl: baseURL,
-      apiKey,
-      headers: headerList(defaultHeaders),
-      timeoutMs: options.timeoutMs,
-      connectTimeoutMs: options.connectTimeoutMs,
-      maxRetries: options.maxRetries,
-      httpProxy: proxyConfig?.httpProxy,
-      httpsProxy: proxyConfig?.httpsProxy,
-      noProxy: proxyConfig?.noProxy,
-    })
+    return new native.NativeClient(provider, clientOptions)
   } catch (err) {
     throw toSwitchyardError(err)
   }
+}
+
+/**
+ * A JAF `ModelProvider` over native clients. `route(model)` names the provider, its native
+ * client and the model id to send for JAF's model name.
+ */
+function makeJafProvider(route, options) {
   const report = makeReporter(options.onUsage, options.pricing)
+
+  /** The request body for `model` on its route: the provider's own model id goes on the wire. */
+  function prepare(model, params, extra) {
+    const target = route(model)
+    const wire = target.model === model ? params : { ...params, model: target.model }
+    return { target, body: JSON.stringify(extra ? { ...wire, ...extra } : wire) }
+  }
 
   return {
     async getCompletion(state, agent, config) {
       const { model, params } = await buildChatRequest(state, agent, config)
-      const body = JSON.stringify(params)
+      const { target, body } = prepare(model, params)
+      const { provider, client } = target
       const started = performance.now()
-      const link = linkSignal(config?.signal ?? options.signal, model)
+      const link = linkSignal(config?.signal ?? options.signal, provider, model)
       try {
         const resp = JSON.parse(await client.complete(body, model, link.handle))
-        report?.({ model, stream: false, outcome: 'ok', rawUsage: resp.usage, requestChars: body.length, started })
+        report?.({ provider, model, stream: false, outcome: 'ok', rawUsage: resp.usage, requestChars: body.length, started })
         return { ...resp.choices[0], usage: resp.usage, model: resp.model, id: resp.id, created: resp.created }
       } catch (err) {
         const error = toSwitchyardError(err)
-        report?.({ model, stream: false, outcome: outcomeOf(error), requestChars: body.length, started, error })
+        report?.({ provider, model, stream: false, outcome: outcomeOf(error), requestChars: body.length, started, error })
         throw error
       } finally {
         link.unlink()
@@ -161,9 +170,10 @@ function makeLiteLLMProvider(baseURL, apiKey, proxyConfig, defaultHeaders, optio
 
     async *getCompletionStream(state, agent, config) {
       const { model, params } = await buildChatRequest(state, agent, config)
-      const body = JSON.stringify({ ...params, stream: true, stream_options: { include_usage: true } })
+      const { target, body } = prepare(model, params, { stream: true, stream_options: { include_usage: true } })
+      const { provider, client } = target
       const started = performance.now()
-      const link = linkSignal(config?.signal ?? options.signal, model)
+      const link = linkSignal(config?.signal ?? options.signal, provider, model)
       const delivered = { chunks: 0, contentChars: 0, toolCallDeltas: 0, finishReason: null }
       let streamUsage = null
       let outcome = 'aborted'
@@ -216,6 +226,7 @@ function makeLiteLLMProvider(baseURL, apiKey, proxyConfig, defaultHeaders, optio
         if (outcome !== 'ok') stream?.abort()
         link.unlink()
         report?.({
+          provider,
           model,
           stream: true,
           outcome,
@@ -230,4 +241,21 @@ function makeLiteLLMProvider(baseURL, apiKey, proxyConfig, defaultHeaders, optio
   }
 }
 
-module.exports = { makeLiteLLMProvider, toSwitchyardError }
+/**
+ * A drop-in for `@xynehq/jaf`'s `makeLiteLLMProvider`. `baseURL` defaults to LITELLM_URL,
+ * NEXT_PUBLIC_LITELLM_URL, then http://localhost:4000; `apiKey` to LITELLM_API_KEY, then 'anything'.
+ */
+function makeLiteLLMProvider(baseURL, apiKey, proxyConfig, defaultHeaders, options = {}) {
+  baseURL ??= process.env.LITELLM_URL || process.env.NEXT_PUBLIC_LITELLM_URL || 'http://localhost:4000'
+  apiKey ??= process.env.LITELLM_API_KEY || 'anything'
+  checkBaseURL(baseURL)
+  const client = nativeClient(PROVIDER_LABEL, {
+    baseUrl: baseURL,
+    apiKey,
+    headers: headerList(defaultHeaders),
+    ...transportOptions(options, proxyConfig),
+  })
+  return makeJafProvider((model) => ({ provider: PROVIDER_LABEL, client, model }), options)
+}
+
+module.exports = { makeLiteLLMProvider, makeJafProvider, nativeClient, transportOptions, headerList, toSwitchyardError }

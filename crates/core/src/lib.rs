@@ -10,6 +10,7 @@ pub mod http;
 pub mod providers;
 pub mod retry;
 pub mod routing;
+pub mod sigv4;
 pub mod sse;
 pub mod stream;
 pub mod usage;

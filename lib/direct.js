@@ -1,0 +1,149 @@
+'use strict'
+
+// One provider by name, with OpenAI-shaped requests and answers: the seed "AI Router" surface
+// (create_provider('gpt', …)) over the same native adapters the JAF providers use.
+
+const { invalidInput, SwitchyardError } = require('./errors.js')
+const { nativeClient, toSwitchyardError } = require('./provider.js')
+const { providerClientOptions } = require('./router.js')
+const native = require('../index.js')
+
+const ALIASES = {
+  gpt: 'openai',
+  chatgpt: 'openai',
+  claude: 'anthropic',
+  google: 'gemini',
+  vertex: 'vertex_ai',
+  vertexai: 'vertex_ai',
+  aws: 'bedrock',
+  'llama.cpp': 'llamacpp',
+  'llama-cpp': 'llamacpp',
+  llama_cpp: 'llamacpp',
+  together: 'together_ai',
+  togetherai: 'together_ai',
+  hf: 'huggingface',
+  hugging_face: 'huggingface',
+  grok: 'xai',
+  fireworks: 'fireworks_ai',
+  pplx: 'perplexity',
+  azure_openai: 'azure',
+}
+
+/** A provider id from a name or alias (case-insensitive), or an `invalid_input` error. */
+function providerId(name) {
+  const key = String(name).trim().toLowerCase()
+  const id = ALIASES[key] ?? key
+  if (!native.listProviders().some((p) => p.id === id)) {
+    throw invalidInput(`unknown provider ${JSON.stringify(name)}: use one of ${native.listProviders().map((p) => p.id).join(', ')}`)
+  }
+  return id
+}
+
+/** Links an optional AbortSignal to a native AbortHandle for one call. */
+function abortHandle(signal, provider, model) {
+  if (!signal) return { handle: undefined, done: () => {} }
+  if (signal.aborted) throw new SwitchyardError({ kind: 'aborted', message: 'Request was aborted.', provider, model })
+  const handle = new native.AbortHandle()
+  const abort = () => handle.abort()
+  signal.addEventListener('abort', abort, { once: true })
+  return { handle, done: () => signal.removeEventListener('abort', abort) }
+}
+
+async function callNative(fn, provider, model, signal) {
+  const link = abortHandle(signal, provider, model)
+  try {
+    return await fn(link.handle)
+  } catch (err) {
+    throw toSwitchyardError(err)
+  } finally {
+    link.done()
+  }
+}
+
+/**
+ * One provider. `settings`: `{ apiKey, baseURL, headers, apiVersion, region, project,
+ * awsAccessKeyId, awsSecretAccessKey, awsSessionToken }`; `options`: timeouts, retries, proxy.
+ */
+function createProvider(name, settings = {}, options = {}) {
+  const id = providerId(name)
+  const client = nativeClient(id, providerClientOptions(settings, options))
+  const wireModel = (model) => {
+    if (typeof model !== 'string' || model.length === 0) throw invalidInput('the request needs a model', { provider: id })
+    return model.startsWith(`${id}/`) ? model.slice(id.length + 1) : model
+  }
+  const body = (request, extra) => JSON.stringify({ ...request, model: wireModel(request.model), ...extra })
+
+  return {
+    id,
+
+    /** A chat completion (OpenAI's request and response shapes). */
+    async chat(request, { signal } = {}) {
+      const text = await callNative((h) => client.complete(body(request), request.model, h), id, request.model, signal)
+      return JSON.parse(text)
+    },
+
+    /** A streamed chat completion: an async iterable of OpenAI `chat.completion.chunk`s. */
+    async *stream(request, { signal } = {}) {
+      const json = body(request, { stream: true, stream_options: { include_usage: true } })
+      const stream = await callNative((h) => client.stream(json, request.model, h), id, request.model, signal)
+      const onAbort = () => stream.abort()
+      signal?.addEventListener('abort', onAbort, { once: true })
+      let complete = false
+      try {
+        for (let batch = await stream.next(); batch !== null; batch = await stream.next()) {
+          yield* JSON.parse(batch)
+        }
+        complete = true
+      } catch (err) {
+        throw toSwitchyardError(err)
+      } finally {
+        signal?.removeEventListener('abort', onAbort)
+        if (!complete) stream.abort()
+      }
+    },
+
+    /** Embeddings for `input` (a string or strings), in OpenAI's shape. */
+    async embed(request, { signal } = {}) {
+      const text = await callNative((h) => client.embed(body(request), request.model, h), id, request.model, signal)
+      return JSON.parse(text)
+    },
+
+    /** The provider's models: `[{ id, … }]`, each with what the provider says of it. */
+    async listModels() {
+      const text = await callNative(() => client.listModels(), id, '', undefined)
+      return JSON.parse(text).data
+    },
+
+    /** Any other JSON endpoint of the provider, with the same credentials, retries and errors. */
+    async request(method, path, payload) {
+      const text = await callNative(
+        () => client.request(method, path, payload === undefined ? undefined : JSON.stringify(payload)),
+        id,
+        '',
+        undefined,
+      )
+      return JSON.parse(text)
+    },
+
+    /** An endpoint that streams JSON values (`ndjson` or `sse`): an async iterable of them. */
+    async *requestStream(method, path, payload, framing = 'ndjson') {
+      const stream = await callNative(
+        () => client.requestStream(method, path, payload === undefined ? undefined : JSON.stringify(payload), framing),
+        id,
+        '',
+        undefined,
+      )
+      let complete = false
+      try {
+        for (let batch = await stream.next(); batch !== null; batch = await stream.next()) yield* JSON.parse(batch)
+        complete = true
+      } catch (err) {
+        throw toSwitchyardError(err)
+      } finally {
+        if (!complete) stream.abort()
+      }
+    },
+  }
+}
+
+module.exports = { createProvider, providerId, ALIASES }
