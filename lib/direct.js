@@ -5,7 +5,9 @@
 
 const { invalidInput, SwitchyardError } = require('./errors.js')
 const { nativeClient, toSwitchyardError } = require('./provider.js')
-const { providerClientOptions } = require('./router.js')
+const { providerClientOptions, resolveModel } = require('./router.js')
+const { normalizeParameters } = require('./parameters.js')
+const { capabilitiesOf } = require('./capabilities.js')
 const native = require('../index.js')
 
 const ALIASES = {
@@ -66,15 +68,68 @@ async function callNative(fn, provider, model, signal) {
  */
 function createProvider(name, settings = {}, options = {}) {
   const id = providerId(name)
-  const client = nativeClient(id, providerClientOptions(settings, options))
+  const profile = native.listProviders().find((p) => p.id === id)
+  const client = nativeClient(id, providerClientOptions(withAppHeaders(id, settings), options))
   const wireModel = (model) => {
     if (typeof model !== 'string' || model.length === 0) throw invalidInput('the request needs a model', { provider: id })
     return model.startsWith(`${id}/`) ? model.slice(id.length + 1) : model
   }
   const body = (request, extra) => JSON.stringify({ ...request, model: wireModel(request.model), ...extra })
 
-  return {
+  /** An OpenAI request from seed-style arguments: a prompt, a system prompt, loose parameters. */
+  const promptRequest = (model, prompt, { systemPrompt, parameters } = {}) => ({
+    model,
+    messages: [...(systemPrompt ? [{ role: 'system', content: systemPrompt }] : []), { role: 'user', content: prompt }],
+    ...normalizeParameters(parameters, id),
+  })
+
+  const provider = {
     id,
+
+    /** One prompt in, `{ text, finishReason, usage, raw }` out. */
+    async execute(model, prompt, opts = {}) {
+      const raw = await provider.chat(promptRequest(model, prompt, opts), opts)
+      const choice = raw.choices[0]
+      return { text: choice.message.content ?? '', finishReason: choice.finish_reason, usage: raw.usage, raw }
+    },
+
+    /** One prompt in, the answer's text pieces out as they arrive. */
+    async *streamExecute(model, prompt, opts = {}) {
+      for await (const chunk of provider.stream(promptRequest(model, prompt, opts), opts)) {
+        const text = chunk.choices?.[0]?.delta?.content
+        if (text) yield text
+      }
+    },
+
+    /** Models whose id, name or description mentions `query`, optionally from one vendor (`openai/…`). */
+    async searchModels({ query = '', provider: vendor } = {}) {
+      const needle = query.toLowerCase()
+      return (await provider.listModels()).filter((m) => {
+        const text = [m.id, m.name, m.description].filter(Boolean).join(' ').toLowerCase()
+        return text.includes(needle) && (!vendor || m.id.startsWith(`${vendor}/`))
+      })
+    },
+
+    /** Whether the configuration reaches the provider: credentials present and a cheap call answered. */
+    async validateConfig() {
+      try {
+        if (id === 'llamacpp') await provider.health()
+        else await provider.listModels()
+        return { valid: true }
+      } catch (error) {
+        return { valid: false, error: toSwitchyardError(error) }
+      }
+    },
+
+    /** What this provider is and can do. */
+    getInfo() {
+      return {
+        id,
+        adapter: profile.adapter,
+        baseURL: settings.baseURL ?? resolveBase(profile),
+        capabilities: capabilitiesOf(id),
+      }
+    },
 
     /** A chat completion (OpenAI's request and response shapes). */
     async chat(request, { signal } = {}) {
@@ -144,6 +199,55 @@ function createProvider(name, settings = {}, options = {}) {
       }
     },
   }
+  Object.assign(provider, EXTRAS[id]?.(provider, { settings, options }))
+  return provider
+}
+
+function resolveBase(profile) {
+  for (const name of profile.baseUrlEnv) if (process.env[name]) return process.env[name]
+  return profile.defaultBaseUrl ?? null
+}
+
+/** OpenRouter ranks apps by these headers (seed 003's `app_name` / `app_url`). */
+function withAppHeaders(id, settings) {
+  if (id !== 'openrouter' || !(settings.appName || settings.appUrl)) return settings
+  const headers = { ...settings.headers }
+  if (settings.appUrl) headers['HTTP-Referer'] = settings.appUrl
+  if (settings.appName) headers['X-Title'] = settings.appName
+  return { ...settings, headers }
+}
+
+/** Endpoints only some providers have. */
+const EXTRAS = {
+  openrouter: (provider) => ({
+    /** `{ credits, totalCredits, totalUsage }` in USD. */
+    async getCredits() {
+      const { data } = await provider.request('GET', '/credits')
+      return { credits: data.total_credits - data.total_usage, totalCredits: data.total_credits, totalUsage: data.total_usage }
+    },
+  }),
+  llamacpp: (provider, { settings, options }) => {
+    // llama-server serves /health and /props at its root, beside the OpenAI routes under /v1.
+    let root
+    const rootClient = () => {
+      if (!root) {
+        const base = (settings.baseURL ?? resolveBase(native.listProviders().find((p) => p.id === 'llamacpp'))).replace(/\/v1\/?$/, '')
+        root = createProvider('llamacpp', { ...settings, baseURL: base }, options)
+      }
+      return root
+    }
+    return {
+      /** `{ status: 'ok' }` when the server is ready; rejects with status 503 while it loads. */
+      health: () => rootClient().request('GET', '/health'),
+      /** The server's settings: the loaded model, context size, chat template, … */
+      props: () => rootClient().request('GET', '/props'),
+    }
+  },
+  ollama: (provider) => ({
+    /** Download a model; yields Ollama's progress objects as they arrive. */
+    pullModel: (model) => provider.requestStream('POST', '/api/pull', { model, stream: true }, 'ndjson'),
+    deleteModel: (model) => provider.request('DELETE', '/api/delete', { model }),
+  }),
 }
 
 module.exports = { createProvider, providerId, ALIASES }

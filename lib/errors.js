@@ -13,6 +13,9 @@ const ERROR_KINDS = Object.freeze([
   'aborted',
   'invalid_input',
   'internal',
+  'context_length_exceeded',
+  'content_filter',
+  'overloaded',
 ])
 
 // Class names the `openai` SDK gives the same failures, so `err.name` reads the same to JAF users.

@@ -197,6 +197,9 @@ export type ErrorKind =
   | 'aborted'
   | 'invalid_input'
   | 'internal'
+  | 'context_length_exceeded'
+  | 'content_filter'
+  | 'overloaded'
 
 export declare const ERROR_KINDS: readonly ErrorKind[]
 
@@ -231,3 +234,199 @@ export declare class SwitchyardError extends Error {
 
 /** Converts a zod (3, or 4 for tool parameters) schema to the JSON Schema sent upstream. */
 export declare function zodToJsonSchema(schema: unknown, label?: string): Record<string, unknown>
+
+// ---- direct provider access -------------------------------------------------------------------
+
+/** A provider id: LiteLLM's prefix. */
+export type ProviderId =
+  | 'openai'
+  | 'azure'
+  | 'anthropic'
+  | 'gemini'
+  | 'vertex_ai'
+  | 'bedrock'
+  | 'ollama'
+  | 'llamacpp'
+  | 'openrouter'
+  | 'groq'
+  | 'together_ai'
+  | 'cohere'
+  | 'replicate'
+  | 'huggingface'
+  | 'mistral'
+  | 'deepseek'
+  | 'xai'
+  | 'fireworks_ai'
+  | 'perplexity'
+
+/** How to reach one provider; anything unset comes from the provider's usual environment variables. */
+export interface ProviderSettings {
+  apiKey?: string
+  /** Overrides the provider's base URL (also `<PROVIDER>_API_BASE`). */
+  baseURL?: string
+  /** Sent on every request; `null` removes a header. */
+  headers?: Record<string, string | null>
+  /** Azure's `api-version`. */
+  apiVersion?: string
+  /** Bedrock's region; Vertex AI's location. */
+  region?: string
+  /** Vertex AI's project. */
+  project?: string
+  awsAccessKeyId?: string
+  awsSecretAccessKey?: string
+  awsSessionToken?: string
+  /** OpenRouter's app ranking headers (`X-Title`, `HTTP-Referer`). */
+  appName?: string
+  appUrl?: string
+}
+
+/** Transport options shared by every provider a factory creates. */
+export interface TransportOptions {
+  timeoutMs?: number
+  connectTimeoutMs?: number
+  maxRetries?: number
+  proxyConfig?: ProxyConfig
+}
+
+export interface ModelProviderOptions extends TransportOptions {
+  /** Per-provider credentials and endpoints, keyed by provider id. */
+  providers?: Partial<Record<ProviderId, ProviderSettings>>
+  signal?: AbortSignal
+  onUsage?: (report: UsageReport) => void
+  pricing?: Record<string, { input: number; output: number }>
+}
+
+/**
+ * A JAF `ModelProvider` that routes each call by `agent.modelConfig.name` (or `modelOverride`) to
+ * the provider's own API: `anthropic/claude-3-5-sonnet-20241022`, `gpt-4o`, `ollama/llama3.1`, …
+ */
+export declare function makeModelProvider<Ctx = unknown>(options?: ModelProviderOptions): SwitchyardModelProvider<Ctx>
+
+/** Where a model name leads. */
+export interface ResolvedModel {
+  provider: ProviderId
+  /** The model id as the provider expects it. */
+  model: string
+  /** From the environment or the provider's default; `null` when neither gives one. */
+  baseURL: string | null
+  hasApiKey: boolean
+  apiKeyEnv: string[]
+  baseURLEnv: string[]
+}
+
+/** Route a LiteLLM-style model name, reading the environment now. */
+export declare function resolveModel(model: string): ResolvedModel
+
+export interface ProviderProfile {
+  id: ProviderId
+  adapter: 'openai' | 'azure' | 'anthropic' | 'gemini' | 'bedrock' | 'ollama' | 'cohere' | 'replicate'
+  defaultBaseUrl?: string
+  apiKeyEnv: string[]
+  baseUrlEnv: string[]
+}
+
+export declare function listProviders(): ProviderProfile[]
+
+/** An OpenAI chat-completions request. */
+export interface ChatRequest {
+  model: string
+  messages: Array<Record<string, unknown>>
+  [field: string]: unknown
+}
+
+export interface ExecuteOptions {
+  systemPrompt?: string
+  /** Loose parameter names are normalised: temp, nucleus_sampling, max_length, ctx_size, … */
+  parameters?: Record<string, unknown>
+  signal?: AbortSignal
+}
+
+export interface ExecuteResult {
+  text: string
+  finishReason: string | null
+  usage?: Usage
+  /** The whole OpenAI-shaped completion. */
+  raw: any
+}
+
+export interface ModelInfo {
+  id: string
+  [field: string]: unknown
+}
+
+export type Support = { support: 'yes' | 'fallback' | 'no'; note?: string }
+export type Feature =
+  | 'chat'
+  | 'stream'
+  | 'tools'
+  | 'parallelTools'
+  | 'streamTools'
+  | 'structured'
+  | 'imageUrl'
+  | 'imageBase64'
+  | 'system'
+  | 'stop'
+  | 'temperature'
+  | 'topP'
+  | 'maxTokens'
+  | 'seed'
+  | 'usage'
+  | 'embeddings'
+  | 'models'
+export type Capabilities = Record<Feature, Support>
+
+export interface ProviderInfo {
+  id: ProviderId
+  adapter: ProviderProfile['adapter']
+  baseURL: string | null
+  capabilities: Capabilities | null
+}
+
+/** One provider, OpenAI-shaped in and out. */
+export interface DirectProvider {
+  readonly id: ProviderId
+  chat(request: ChatRequest, opts?: { signal?: AbortSignal }): Promise<any>
+  /** OpenAI `chat.completion.chunk`s as they arrive. */
+  stream(request: ChatRequest, opts?: { signal?: AbortSignal }): AsyncGenerator<any, void, unknown>
+  execute(model: string, prompt: string, opts?: ExecuteOptions): Promise<ExecuteResult>
+  streamExecute(model: string, prompt: string, opts?: ExecuteOptions): AsyncGenerator<string, void, unknown>
+  embed(request: { model: string; input: string | string[] }, opts?: { signal?: AbortSignal }): Promise<{ data: Array<{ embedding: number[]; index: number }>; usage?: unknown; [field: string]: unknown }>
+  listModels(): Promise<ModelInfo[]>
+  searchModels(query?: { query?: string; provider?: string }): Promise<ModelInfo[]>
+  validateConfig(): Promise<{ valid: boolean; error?: SwitchyardError }>
+  getInfo(): ProviderInfo
+  /** Any other JSON endpoint under the base URL, with the same credentials, retries and errors. */
+  request(method: string, path: string, payload?: unknown): Promise<any>
+  requestStream(method: string, path: string, payload?: unknown, framing?: 'ndjson' | 'sse'): AsyncGenerator<any, void, unknown>
+  /** OpenRouter only. */
+  getCredits?(): Promise<{ credits: number; totalCredits: number; totalUsage: number }>
+  /** llama.cpp only: llama-server's /health and /props. */
+  health?(): Promise<any>
+  props?(): Promise<any>
+  /** Ollama only. */
+  pullModel?(model: string): AsyncGenerator<any, void, unknown>
+  deleteModel?(model: string): Promise<any>
+}
+
+/** A provider by name or alias (`'gpt'`, `'claude'`, `'llama.cpp'`, …). */
+export declare function createProvider(name: string, settings?: ProviderSettings, options?: TransportOptions): DirectProvider
+
+/** Several providers, dispatching by model name. */
+export declare class ProviderManager {
+  constructor(options?: TransportOptions)
+  addProvider(name: string, settings?: ProviderSettings): DirectProvider
+  getProvider(name: string): DirectProvider
+  route(model: string): { provider: DirectProvider; model: string }
+  execute(name: string, model: string, prompt: string, opts?: ExecuteOptions): Promise<ExecuteResult>
+  autoExecute(model: string, prompt: string, opts?: ExecuteOptions): Promise<ExecuteResult>
+  autoStream(model: string, prompt: string, opts?: ExecuteOptions): AsyncGenerator<string, void, unknown>
+  chat(request: ChatRequest, opts?: { signal?: AbortSignal }): Promise<any>
+  listAllModels(): Promise<Record<string, ModelInfo[] | { error: SwitchyardError }>>
+  getAllInfo(): Record<string, ProviderInfo>
+}
+
+/** `{ temp, nucleus_sampling, max_length, ctx_size }` → `{ temperature, top_p, max_tokens, num_ctx }`. */
+export declare function normalizeParameters(parameters?: Record<string, unknown>, provider?: string): Record<string, unknown>
+
+export declare const FEATURES: readonly Feature[]
+export declare const CAPABILITIES: Record<string, Capabilities>

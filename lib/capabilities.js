@@ -1,0 +1,72 @@
+'use strict'
+
+// What each provider can do through Switchyard: the README's capability matrix and getInfo().
+// 'yes' = translated natively; 'fallback' = a faithful substitute (the note says which);
+// 'no' = refused with an invalid_input error naming the field (the note says why).
+
+const FEATURES = [
+  'chat',
+  'stream',
+  'tools',
+  'parallelTools',
+  'streamTools',
+  'structured',
+  'imageUrl',
+  'imageBase64',
+  'system',
+  'stop',
+  'temperature',
+  'topP',
+  'maxTokens',
+  'seed',
+  'usage',
+  'embeddings',
+  'models',
+]
+
+const yes = (note) => ({ support: 'yes', ...(note && { note }) })
+const fallback = (note) => ({ support: 'fallback', note })
+const no = (note) => ({ support: 'no', note })
+
+const allYes = (notes = {}) => Object.fromEntries(FEATURES.map((f) => [f, notes[f] ?? yes()]))
+
+/** OpenAI's format forwards every field untouched: the provider's models decide what works. */
+const openaiFamily = (overrides = {}) =>
+  allYes({ usage: yes('cached and reasoning tokens when the provider reports them'), ...overrides })
+
+const CAPABILITIES = {
+  openai: openaiFamily(),
+  litellm: openaiFamily({ embeddings: no('makeLiteLLMProvider is chat only; use createProvider("openai", { baseURL }) for a proxy\'s /embeddings') }),
+  openrouter: openaiFamily({ embeddings: no('OpenRouter offers no embeddings endpoint'), models: yes('with pricing and context length') }),
+  groq: openaiFamily({ embeddings: no('Groq offers no embeddings endpoint') }),
+  together_ai: openaiFamily(),
+  mistral: openaiFamily(),
+  deepseek: openaiFamily({
+    structured: fallback('DeepSeek has JSON mode only: json_schema is forwarded and DeepSeek answers 400 unless it is json_object'),
+    imageUrl: no('DeepSeek chat models take no images'),
+    imageBase64: no('DeepSeek chat models take no images'),
+    embeddings: no('DeepSeek offers no embeddings endpoint'),
+  }),
+  xai: openaiFamily({ embeddings: no('xAI offers no public embeddings endpoint') }),
+  fireworks_ai: openaiFamily(),
+  perplexity: openaiFamily({
+    tools: no('Perplexity answers with search results, not tool calls'),
+    parallelTools: no('no tool calls'),
+    streamTools: no('no tool calls'),
+    embeddings: no('Perplexity offers no embeddings endpoint'),
+    models: no('Perplexity publishes no /models endpoint'),
+  }),
+  huggingface: openaiFamily({ embeddings: no('the router\'s OpenAI-compatible API is chat only') }),
+  llamacpp: openaiFamily({
+    tools: yes('llama-server started with --jinja'),
+    embeddings: yes('llama-server started with --embeddings'),
+    models: yes('the loaded model; /health and /props too'),
+  }),
+}
+
+/** `{ feature: { support, note? } }` for a provider id. */
+function capabilitiesOf(id) {
+  return CAPABILITIES[id] ?? null
+}
+
+module.exports = { FEATURES, CAPABILITIES, capabilitiesOf }
