@@ -4,42 +4,12 @@
 // (create_provider('gpt', …)) over the same native adapters the JAF providers use.
 
 const { invalidInput, SwitchyardError } = require('./errors.js')
+const { providerId } = require('./aliases.js')
 const { nativeClient, toSwitchyardError } = require('./provider.js')
 const { providerClientOptions, resolveModel } = require('./router.js')
 const { normalizeParameters } = require('./parameters.js')
 const { capabilitiesOf } = require('./capabilities.js')
 const native = require('../index.js')
-
-const ALIASES = {
-  gpt: 'openai',
-  chatgpt: 'openai',
-  claude: 'anthropic',
-  google: 'gemini',
-  vertex: 'vertex_ai',
-  vertexai: 'vertex_ai',
-  aws: 'bedrock',
-  'llama.cpp': 'llamacpp',
-  'llama-cpp': 'llamacpp',
-  llama_cpp: 'llamacpp',
-  together: 'together_ai',
-  togetherai: 'together_ai',
-  hf: 'huggingface',
-  hugging_face: 'huggingface',
-  grok: 'xai',
-  fireworks: 'fireworks_ai',
-  pplx: 'perplexity',
-  azure_openai: 'azure',
-}
-
-/** A provider id from a name or alias (case-insensitive), or an `invalid_input` error. */
-function providerId(name) {
-  const key = String(name).trim().toLowerCase()
-  const id = ALIASES[key] ?? key
-  if (!native.listProviders().some((p) => p.id === id)) {
-    throw invalidInput(`unknown provider ${JSON.stringify(name)}: use one of ${native.listProviders().map((p) => p.id).join(', ')}`)
-  }
-  return id
-}
 
 /** Links an optional AbortSignal to a native AbortHandle for one call. */
 function abortHandle(signal, provider, model) {
@@ -204,7 +174,7 @@ function createProvider(name, settings = {}, options = {}) {
 }
 
 function resolveBase(profile) {
-  for (const name of profile.baseUrlEnv) if (process.env[name]) return process.env[name]
+  for (const name of profile.baseUrlEnv) if (process.env[name]?.trim()) return process.env[name]
   return profile.defaultBaseUrl ?? null
 }
 
@@ -250,4 +220,4 @@ const EXTRAS = {
   }),
 }
 
-module.exports = { createProvider, providerId, ALIASES }
+module.exports = { createProvider }

@@ -416,7 +416,8 @@ export declare class ProviderManager {
   constructor(options?: TransportOptions)
   addProvider(name: string, settings?: ProviderSettings): DirectProvider
   getProvider(name: string): DirectProvider
-  route(model: string): { provider: DirectProvider; model: string }
+  /** The provider serving `model`: added, or created from the environment. */
+  route(model: string): DirectProvider
   execute(name: string, model: string, prompt: string, opts?: ExecuteOptions): Promise<ExecuteResult>
   autoExecute(model: string, prompt: string, opts?: ExecuteOptions): Promise<ExecuteResult>
   autoStream(model: string, prompt: string, opts?: ExecuteOptions): AsyncGenerator<string, void, unknown>

@@ -2,7 +2,8 @@
 
 // Several providers behind one object, dispatching by model name (seed 003's ProviderManager).
 
-const { createProvider, providerId } = require('./direct.js')
+const { createProvider } = require('./direct.js')
+const { providerId } = require('./aliases.js')
 const { resolveModel } = require('./router.js')
 const { invalidInput } = require('./errors.js')
 const { toSwitchyardError } = require('./provider.js')
@@ -27,35 +28,33 @@ class ProviderManager {
     return provider
   }
 
-  /** The provider serving `model` (added, or created from the environment) and its model id. */
+  /** The provider serving `model`: added, or created from the environment. */
   route(model) {
-    const resolved = resolveModel(model)
-    let provider = this.providers.get(resolved.provider)
-    if (!provider) provider = this.addProvider(resolved.provider)
-    return { provider, model: resolved.model }
+    const { provider: id } = resolveModel(model)
+    return this.providers.get(id) ?? this.addProvider(id)
   }
 
+  // The providers take the full model name and strip their own prefix once, so
+  // `openrouter/openrouter/auto` reaches OpenRouter as `openrouter/auto`.
+
   /** Run `prompt` on a named provider. */
-  execute(name, model, prompt, opts) {
+  async execute(name, model, prompt, opts) {
     return this.getProvider(name).execute(model, prompt, opts)
   }
 
   /** Run `prompt` on whichever provider serves `model` (`claude-…` → Anthropic, `ollama/…` → Ollama). */
-  autoExecute(model, prompt, opts) {
-    const target = this.route(model)
-    return target.provider.execute(target.model, prompt, opts)
+  async autoExecute(model, prompt, opts) {
+    return this.route(model).execute(model, prompt, opts)
   }
 
   /** Stream `prompt`'s answer from whichever provider serves `model`. */
-  autoStream(model, prompt, opts) {
-    const target = this.route(model)
-    return target.provider.streamExecute(target.model, prompt, opts)
+  async *autoStream(model, prompt, opts) {
+    yield* this.route(model).streamExecute(model, prompt, opts)
   }
 
   /** An OpenAI-shaped chat request routed by its `model`. */
-  chat(request, opts) {
-    const target = this.route(request.model)
-    return target.provider.chat({ ...request, model: target.model }, opts)
+  async chat(request, opts) {
+    return this.route(request.model).chat(request, opts)
   }
 
   /** `{ [providerId]: models }` for every added provider; a provider that fails gives `{ error }`. */

@@ -5,6 +5,7 @@
 
 const native = require('../index.js')
 const { makeJafProvider, nativeClient, transportOptions, headerList, toSwitchyardError } = require('./provider.js')
+const { providerId } = require('./aliases.js')
 
 /** Where a model name leads: `{ provider, model, baseURL, hasApiKey, apiKeyEnv, baseURLEnv }`. */
 function resolveModel(model) {
@@ -40,11 +41,13 @@ function providerClientOptions(settings = {}, options) {
  * comes from the provider's usual environment variables, read when it is first used.
  */
 function makeModelProvider(options = {}) {
+  // Settings may be keyed by alias ('claude', 'together'); an unknown key is an error, not ignored.
+  const settingsById = Object.fromEntries(Object.entries(options.providers ?? {}).map(([name, s]) => [providerId(name), s]))
   const clients = new Map()
   const clientFor = (provider) => {
     let client = clients.get(provider)
     if (!client) {
-      client = nativeClient(provider, providerClientOptions(options.providers?.[provider], options))
+      client = nativeClient(provider, providerClientOptions(settingsById[provider], options))
       clients.set(provider, client)
     }
     return client

@@ -261,11 +261,29 @@ fn env_first(names: &[&str]) -> Option<String> {
         .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
 }
 
+/// Environment values are sometimes bare `host[:port]` (Ollama documents `OLLAMA_HOST` that way):
+/// give them `http://` and, for Ollama, its default port.
+fn with_scheme(profile: &ProviderProfile, url: String) -> String {
+    if url.contains("://") {
+        return url;
+    }
+    let has_port = url
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| port.parse::<u16>().is_ok());
+    if profile.adapter == Adapter::Ollama && !has_port {
+        format!("http://{url}:11434")
+    } else {
+        format!("http://{url}")
+    }
+}
+
 impl ProviderSettings {
     /// Fill unset fields from `profile`'s environment variables (read now, at call time).
     pub fn with_env(mut self, profile: &ProviderProfile) -> Self {
         self.api_key = self.api_key.or_else(|| env_first(profile.key_env));
-        self.base_url = self.base_url.or_else(|| env_first(profile.base_env));
+        self.base_url = self
+            .base_url
+            .or_else(|| env_first(profile.base_env).map(|url| with_scheme(profile, url)));
         match profile.adapter {
             Adapter::Azure => {
                 self.api_version = self.api_version.or_else(|| {
@@ -421,6 +439,28 @@ mod tests {
         for bad in ["llama-3-70b", "mystery/model", "anthropic/", "o1x"] {
             assert!(resolve_model(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn bare_hosts_from_the_environment_get_a_scheme() {
+        let ollama = profile_of("ollama").unwrap();
+        let groq = profile_of("groq").unwrap();
+        assert_eq!(
+            with_scheme(ollama, "127.0.0.1:11434".into()),
+            "http://127.0.0.1:11434"
+        );
+        assert_eq!(
+            with_scheme(ollama, "0.0.0.0".into()),
+            "http://0.0.0.0:11434"
+        );
+        assert_eq!(
+            with_scheme(ollama, "https://ollama.example".into()),
+            "https://ollama.example"
+        );
+        assert_eq!(
+            with_scheme(groq, "proxy.internal:8080".into()),
+            "http://proxy.internal:8080"
+        );
     }
 
     #[test]
