@@ -1,0 +1,61 @@
+// Typings test for direct provider access: makeModelProvider is a JAF ModelProvider, and the
+// seed-style surface (createProvider, ProviderManager, resolveModel) types what it returns.
+import {
+  makeModelProvider,
+  resolveModel,
+  createProvider,
+  ProviderManager,
+  normalizeParameters,
+  listProviders,
+  CAPABILITIES,
+  type ProviderId,
+  type ResolvedModel,
+  type DirectProvider,
+  type ExecuteResult,
+  type Capabilities,
+} from 'switchyard'
+import type { ModelProvider, RunConfig, Agent, RunState } from '@xynehq/jaf'
+
+type Ctx = { userId: string }
+
+const routed: ModelProvider<Ctx> = makeModelProvider<Ctx>({
+  providers: { anthropic: { apiKey: 'k' }, bedrock: { region: 'eu-west-1' }, azure: { apiVersion: '2024-10-21' } },
+  maxRetries: 1,
+  onUsage: (r) => r.provider.toUpperCase(),
+})
+declare const agent: Agent<Ctx, string>
+declare const state: RunState<Ctx>
+const config: RunConfig<Ctx> = { agentRegistry: new Map([[agent.name, agent]]), modelProvider: routed }
+
+async function direct(): Promise<void> {
+  await routed.getCompletion(state, agent, config)
+  const where: ResolvedModel = resolveModel('anthropic/claude-3-5-sonnet-20241022')
+  const id: ProviderId = where.provider
+  const base: string | null = where.baseURL
+  void [id, base]
+
+  const claude: DirectProvider = createProvider('claude', { apiKey: 'k', baseURL: 'http://127.0.0.1:1' }, { timeoutMs: 5000 })
+  const out: ExecuteResult = await claude.execute('claude-3-5-haiku-latest', 'hi', { parameters: { temp: 0.1 } })
+  const text: string = out.text
+  for await (const piece of claude.streamExecute('m', 'p')) {
+    const s: string = piece
+    void s
+  }
+  const vectors: number[][] = (await claude.embed({ model: 'e', input: ['a'] })).data.map((d) => d.embedding)
+  const caps: Capabilities | null = claude.getInfo().capabilities
+  const valid: boolean = (await claude.validateConfig()).valid
+  void [text, vectors, caps, valid]
+
+  const manager = new ProviderManager({ maxRetries: 0 })
+  manager.addProvider('gpt', { apiKey: 'k' })
+  const answer: ExecuteResult = await manager.autoExecute('gpt-4o', 'Hello!')
+  const all = await manager.listAllModels()
+  void [answer, all, normalizeParameters({ temp: 1 }), listProviders()[0].apiKeyEnv, CAPABILITIES.openai.tools.support]
+
+  // @ts-expect-error an unknown provider id is not a ProviderId
+  const wrong: ProviderId = 'anthropics'
+  // @ts-expect-error settings are typed
+  createProvider('gpt', { apiKey: 42 })
+  void wrong
+}
+void direct
