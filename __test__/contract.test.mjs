@@ -105,7 +105,9 @@ for (const fixture of fixtures) {
       const chunks = await collect(jaf.getCompletionStream(userState(), agentFor(fixture), {}))
       assert.equal(chunks.map((c) => c.delta ?? '').join(''), 'Sunny and warm, 21 degrees.')
       assert.deepEqual(chunks.filter((c) => c.finishReason).map((c) => c.finishReason), ['stop'])
-      assert.equal(chunks.filter((c) => c.usage).at(-1).usage.total_tokens, 18)
+      if (fixture.supports.streamUsage !== false) {
+        assert.equal(chunks.filter((c) => c.usage).at(-1).usage.total_tokens, 18)
+      }
       fixture.checkRequest('stream', lastRequest(), assert, ctx)
     })
 
@@ -274,9 +276,9 @@ for (const fixture of fixtures) {
 
     if (fixture.supports.models) {
       test('model list', async () => {
-        serve({ kind: 'models', ids: ['model-a', 'model-b'] })
+        serve({ kind: 'models', ids: ['acme/model-a', 'acme/model-b'] })
         const models = await direct.listModels()
-        assert.deepEqual(models.map((m) => m.id), ['model-a', 'model-b'])
+        assert.deepEqual(models.map((m) => m.id), ['acme/model-a', 'acme/model-b'])
         fixture.checkRequest('models', lastRequest(), assert, ctx)
       })
     }

@@ -272,13 +272,15 @@ impl ChatClient {
     }
 
     async fn send(&self, wire: &WireRequest) -> Result<reqwest::Response, Error> {
+        // The provider's headers replace the shared ones of the same name (one `accept`, …).
+        let mut headers = self.headers.clone();
+        for (name, value) in &wire.headers {
+            headers.insert(name, value.clone());
+        }
         let mut builder = self
             .http
             .request(wire.method.clone(), &wire.url)
-            .headers(self.headers.clone());
-        for (name, value) in &wire.headers {
-            builder = builder.header(name, value);
-        }
+            .headers(headers);
         if let Some(body) = &wire.body {
             builder = builder.body(body.clone());
         }

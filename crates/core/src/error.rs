@@ -106,7 +106,11 @@ impl UpstreamError {
             _ => e.to_string(),
         });
         let msg = from_error.or_else(|| match &self.body {
-            UpstreamBody::Json(v) => Some(v.to_string()),
+            // Providers without an `error` object say it at the top level (`message`, `detail`).
+            UpstreamBody::Json(v) => ["message", "detail"]
+                .iter()
+                .find_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_string))
+                .or_else(|| Some(v.to_string())),
             UpstreamBody::Text(t) if !t.is_empty() => Some(t.clone()),
             _ => None,
         });
@@ -336,7 +340,9 @@ mod tests {
         );
         assert_eq!(e.sdk_message(), "boom");
         let e = upstream(Some(400), UpstreamBody::Json(json!({"detail": "nope"})));
-        assert_eq!(e.sdk_message(), r#"400 {"detail":"nope"}"#);
+        assert_eq!(e.sdk_message(), "400 nope");
+        let e = upstream(Some(400), UpstreamBody::Json(json!({"reason": 7})));
+        assert_eq!(e.sdk_message(), r#"400 {"reason":7}"#);
     }
 
     #[test]
