@@ -34,8 +34,24 @@ const allYes = (notes = {}) => Object.fromEntries(FEATURES.map((f) => [f, notes[
 const openaiFamily = (overrides = {}) =>
   allYes({ usage: yes('cached and reasoning tokens when the provider reports them'), ...overrides })
 
+const noTools = (why) => ({ tools: no(why), parallelTools: no(why), streamTools: no(why) })
+
 const CAPABILITIES = {
   openai: openaiFamily(),
+  azure: openaiFamily({
+    models: yes("the resource's deployable base models (deployments are listed by Azure's management API)"),
+  }),
+  replicate: allYes({
+    ...noTools('Replicate language models have no tool calling'),
+    structured: no('no JSON mode or schema input; refused rather than faked in the prompt'),
+    imageUrl: no('chat models are text-only; vision models each take their own inputs'),
+    imageBase64: no('chat models are text-only; vision models each take their own inputs'),
+    stop: yes('comma-joined stop_sequences; a stop containing a comma is refused'),
+    seed: yes("input.seed; a model whose schema lacks it answers 422"),
+    usage: yes('whole answers only (metrics); streams carry no token counts'),
+    embeddings: no('no uniform embeddings API: each model has its own schema'),
+    models: yes('first page, with the next-page cursor'),
+  }),
   litellm: openaiFamily({ embeddings: no('makeLiteLLMProvider is chat only; use createProvider("openai", { baseURL }) for a proxy\'s /embeddings') }),
   openrouter: openaiFamily({ embeddings: no('OpenRouter offers no embeddings endpoint'), models: yes('with pricing and context length') }),
   groq: openaiFamily({ embeddings: no('Groq offers no embeddings endpoint') }),
