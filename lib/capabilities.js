@@ -41,6 +41,14 @@ const CAPABILITIES = {
   azure: openaiFamily({
     models: yes("the resource's deployable base models (deployments are listed by Azure's management API)"),
   }),
+  anthropic: allYes({
+    structured: fallback('a forced tool (json_tool_call) whose input is the answer, returned as text content'),
+    maxTokens: yes('required by Anthropic: 4096 when unset'),
+    seed: no('Anthropic has no seed'),
+    usage: yes('cache reads as cached_tokens, cache writes in prompt_tokens, thinking as reasoning_tokens'),
+    embeddings: no('Anthropic offers no embeddings endpoint'),
+    models: yes('with display_name and created_at'),
+  }),
   replicate: allYes({
     ...noTools('Replicate language models have no tool calling'),
     structured: no('no JSON mode or schema input; refused rather than faked in the prompt'),
