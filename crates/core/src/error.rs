@@ -151,6 +151,7 @@ pub fn classify_common(error: &mut UpstreamError) {
         ErrorKind::ContextLengthExceeded
     } else if says(&[
         "content_filter",
+        "content filtering",
         "content_policy",
         "content policy",
         "safety",
