@@ -119,7 +119,8 @@ const PROFILE = {
   },
   bedrock: {
     baseURL: 'https://bedrock-runtime.us-east-1.amazonaws.com',
-    apiKeyEnv: [],
+    // Bedrock API keys (bearer); SigV4 credentials come from the AWS_* variables.
+    apiKeyEnv: ['AWS_BEARER_TOKEN_BEDROCK'],
     baseURLEnv: ['BEDROCK_API_BASE'],
   },
   ollama: {

@@ -49,6 +49,16 @@ const CAPABILITIES = {
     embeddings: no('Anthropic offers no embeddings endpoint'),
     models: yes('with display_name and created_at'),
   }),
+  bedrock: allYes({
+    parallelTools: yes('parallel_tool_calls: false is refused: Converse cannot turn parallel calls off'),
+    structured: fallback('a forced tool (json_tool_call) whose input is the answer, returned as text content'),
+    imageUrl: no('Converse takes image bytes only'),
+    imageBase64: yes('png, jpeg, gif, webp'),
+    seed: no('Converse has no seed'),
+    usage: yes('cache reads as cached_tokens; Bedrock reports no reasoning tokens'),
+    embeddings: yes('cohere.embed-* in batches; amazon.titan-embed-* one input per request'),
+    models: no('ListFoundationModels lives on another host (bedrock.{region}) behind another IAM action'),
+  }),
   replicate: allYes({
     ...noTools('Replicate language models have no tool calling'),
     structured: no('no JSON mode or schema input; refused rather than faked in the prompt'),

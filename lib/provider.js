@@ -158,7 +158,8 @@ function makeJafProvider(route, options) {
       try {
         const resp = JSON.parse(await client.complete(body, model, link.handle))
         report?.({ provider, model, stream: false, outcome: 'ok', rawUsage: resp.usage, requestChars: body.length, started })
-        return { ...resp.choices[0], usage: resp.usage, model: resp.model, id: resp.id, created: resp.created }
+        // Some providers (Bedrock) do not name the model in their answers.
+        return { ...resp.choices[0], usage: resp.usage, model: resp.model || target.model, id: resp.id, created: resp.created }
       } catch (err) {
         const error = toSwitchyardError(err)
         report?.({ provider, model, stream: false, outcome: outcomeOf(error), requestChars: body.length, started, error })
