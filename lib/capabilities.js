@@ -59,6 +59,23 @@ const CAPABILITIES = {
     embeddings: yes('cohere.embed-* in batches; amazon.titan-embed-* one input per request'),
     models: no('ListFoundationModels lives on another host (bedrock.{region}) behind another IAM action'),
   }),
+  gemini: allYes({
+    parallelTools: yes('parallel_tool_calls: false is refused: Gemini has no switch for it'),
+    streamTools: yes('each call arrives whole in one event'),
+    structured: yes('responseMimeType application/json + responseSchema (JSON Schema converted to Gemini\'s subset)'),
+    imageUrl: yes('https and gs:// URLs as fileData; other schemes are refused'),
+    usage: yes('cached (cachedContentTokenCount) and reasoning (thoughtsTokenCount)'),
+    embeddings: yes('batchEmbedContents; the reply carries no token counts'),
+  }),
+  vertex_ai: allYes({
+    parallelTools: yes('parallel_tool_calls: false is refused: Gemini has no switch for it'),
+    streamTools: yes('each call arrives whole in one event'),
+    structured: yes('responseMimeType application/json + responseSchema'),
+    imageUrl: yes('https and gs:// URLs whose extension names an image type'),
+    usage: yes('cached and reasoning tokens'),
+    embeddings: yes(':predict, with usage'),
+    models: no('Vertex lists publisher models through Model Garden (v1beta1), a different API'),
+  }),
   replicate: allYes({
     ...noTools('Replicate language models have no tool calling'),
     structured: no('no JSON mode or schema input; refused rather than faked in the prompt'),

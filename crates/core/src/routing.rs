@@ -377,7 +377,10 @@ pub fn build_provider(
         Adapter::OpenAi => Provider::OpenAi(openai::OpenAi { id: profile.id }),
         Adapter::Azure => Provider::Azure(azure::Azure::from_settings(settings)?),
         Adapter::Anthropic => Provider::Anthropic(anthropic::Anthropic::from_settings(settings)?),
-        Adapter::Gemini => Provider::Gemini(gemini::Gemini::from_settings(settings)?),
+        Adapter::Gemini => Provider::Gemini(gemini::Gemini::from_settings(
+            settings,
+            profile.id == "vertex_ai",
+        )?),
         Adapter::Bedrock => Provider::Bedrock(bedrock::Bedrock::from_settings(settings)?),
         Adapter::Ollama => Provider::Ollama(ollama::Ollama::from_settings(settings)?),
         Adapter::Cohere => Provider::Cohere(cohere::Cohere::from_settings(settings)?),
