@@ -76,6 +76,14 @@ const CAPABILITIES = {
     embeddings: yes(':predict, with usage'),
     models: no('Vertex lists publisher models through Model Garden (v1beta1), a different API'),
   }),
+  cohere: allYes({
+    tools: yes('a named tool_choice becomes REQUIRED with only that tool offered: Cohere cannot name one'),
+    parallelTools: yes('parallel_tool_calls: false is refused: Cohere cannot turn parallel calls off'),
+    structured: yes('response_format json_object with json_schema'),
+    topP: yes('as p'),
+    usage: yes('billed units; Cohere reports no reasoning token count'),
+    embeddings: yes('/v2/embed, input_type search_document unless given'),
+  }),
   replicate: allYes({
     ...noTools('Replicate language models have no tool calling'),
     structured: no('no JSON mode or schema input; refused rather than faked in the prompt'),
