@@ -10,6 +10,11 @@ const run = (cmd) => execSync(cmd, { cwd: root, stdio: 'inherit' })
 
 const installed = join(root, 'node_modules', '.package-lock.json')
 if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(join(root, 'package-lock.json')).mtimeMs) {
-  run('npm ci --no-audit --no-fund')
+  // npm 11 may reject its own lockfile over an unpublished optional package (npm/cli#9846).
+  try {
+    run('npm ci --no-audit --no-fund')
+  } catch {
+    run('npm install --no-audit --no-fund')
+  }
 }
 run(process.argv.includes('--release') ? 'npx napi build --platform --release' : 'npx napi build --platform')
