@@ -84,6 +84,18 @@ const CAPABILITIES = {
     usage: yes('billed units; Cohere reports no reasoning token count'),
     embeddings: yes('/v2/embed, input_type search_document unless given'),
   }),
+  ollama: allYes({
+    tools: yes('tool_choice auto or none (none withholds the tools); required or a named function is refused: Ollama cannot force a call'),
+    parallelTools: yes('parallel_tool_calls: false is refused: Ollama cannot turn parallel calls off'),
+    streamTools: yes('each call arrives whole on one line; servers without tool-call ids get generated call_… ids'),
+    structured: yes('format: the JSON schema; json_object as format "json"'),
+    imageUrl: no('Ollama takes base64 images only and cannot fetch URLs'),
+    imageBase64: yes('message images array'),
+    maxTokens: yes('as options.num_predict'),
+    usage: yes('prompt_eval_count / eval_count; Ollama reports no cached or reasoning token counts'),
+    embeddings: yes('/api/embed'),
+    models: yes('/api/tags with size, digest and details; pullModel / deleteModel too'),
+  }),
   replicate: allYes({
     ...noTools('Replicate language models have no tool calling'),
     structured: no('no JSON mode or schema input; refused rather than faked in the prompt'),
