@@ -133,6 +133,7 @@ impl ChatClient {
     /// One non-streamed chat call: `body` is the canonical request JSON.
     pub async fn complete(&self, body: Bytes) -> Result<Completion, Error> {
         let wire = self.provider.chat_request(&self.base_url, body, false)?;
+        let model = wire.model.clone().unwrap_or_default();
         let mut bytes = self.call(&wire).await?;
         let started = Instant::now();
         while let Some(next) = self
@@ -144,7 +145,7 @@ impl ChatClient {
             bytes = self.call(&next.request).await?;
         }
         self.provider
-            .decode_completion(&bytes)
+            .decode_completion(&bytes, &model)
             .map_err(|e| self.redactor.error(e))
     }
 
@@ -152,6 +153,8 @@ impl ChatClient {
     /// here, not as an empty stream).
     pub async fn stream(&self, body: Bytes) -> Result<ChatStream, Error> {
         let mut wire = self.provider.chat_request(&self.base_url, body, true)?;
+        // Follow-ups are the same answer: it stays for the first request's model.
+        let model = wire.model.clone().unwrap_or_default();
         let started = Instant::now();
         loop {
             let response = self.with_retries(|| self.send(&wire)).await?;
@@ -159,6 +162,7 @@ impl ChatClient {
                 return Ok(ChatStream::new(
                     response,
                     &self.provider,
+                    &model,
                     self.timeout,
                     self.redactor.clone(),
                 ));
@@ -176,7 +180,7 @@ impl ChatClient {
                 continue;
             }
             self.provider
-                .decode_completion(&bytes)
+                .decode_completion(&bytes, &model)
                 .map_err(|e| self.redactor.error(e))?;
             return Err(Error::BadResponse(
                 "asked for a stream, the upstream sent a whole JSON completion".into(),
@@ -244,6 +248,7 @@ impl ChatClient {
             url: join_url(&self.base_url, path),
             body,
             headers: HeaderMap::new(),
+            model: None,
         }
     }
 

@@ -87,7 +87,13 @@ pub const PROFILES: &[ProviderProfile] = &[
         &["VERTEXAI_ACCESS_TOKEN", "VERTEX_AI_ACCESS_TOKEN"],
         &["VERTEXAI_API_BASE", "VERTEX_AI_API_BASE"],
     ),
-    profile("bedrock", A::Bedrock, None, &["AWS_BEARER_TOKEN_BEDROCK"], &["BEDROCK_API_BASE"]),
+    profile(
+        "bedrock",
+        A::Bedrock,
+        None,
+        &["AWS_BEARER_TOKEN_BEDROCK"],
+        &["BEDROCK_API_BASE"],
+    ),
     profile(
         "ollama",
         A::Ollama,

@@ -111,13 +111,14 @@ impl ChatStream {
     pub(crate) fn new(
         response: reqwest::Response,
         provider: &Provider,
+        model: &str,
         idle_timeout: Duration,
         redactor: Redactor,
     ) -> Self {
         Self::with_decoder(
             response,
             provider.framing(),
-            provider.stream_decoder(),
+            provider.stream_decoder(model),
             idle_timeout,
             redactor,
         )

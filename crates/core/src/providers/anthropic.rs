@@ -931,11 +931,11 @@ impl ChatProvider for Anthropic {
         )))
     }
 
-    fn decode_completion(&self, body: &[u8]) -> Result<Completion, Error> {
+    fn decode_completion(&self, body: &[u8], _model: &str) -> Result<Completion, Error> {
         decode_message(body)
     }
 
-    fn stream_decoder(&self) -> Box<dyn StreamDecode> {
+    fn stream_decoder(&self, _model: &str) -> Box<dyn StreamDecode> {
         Box::new(AnthropicStream::default())
     }
 
@@ -1505,7 +1505,7 @@ mod tests {
 
     fn completion(body: Value) -> Value {
         let c = Anthropic
-            .decode_completion(body.to_string().as_bytes())
+            .decode_completion(body.to_string().as_bytes(), "")
             .unwrap();
         let v: Value = serde_json::from_str(&c.json).unwrap();
         assert_eq!(
@@ -1621,12 +1621,13 @@ mod tests {
     #[test]
     fn bad_and_error_bodies_are_typed() {
         let e = Anthropic
-            .decode_completion(b"<html>502</html>")
+            .decode_completion(b"<html>502</html>", "")
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BadResponse);
         let e = Anthropic
             .decode_completion(
                 br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+                "",
             )
             .unwrap_err();
         assert_eq!(
@@ -1634,7 +1635,7 @@ mod tests {
             (ErrorKind::Overloaded, true, "Overloaded".to_string())
         );
         let e = Anthropic
-            .decode_completion(br#"{"id":"x","type":"message"}"#)
+            .decode_completion(br#"{"id":"x","type":"message"}"#, "")
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BadResponse);
     }
@@ -1763,7 +1764,7 @@ mod tests {
             framing.feed(chunk, &mut events).unwrap();
         }
         framing.finish(&mut events).unwrap();
-        let mut decoder = Anthropic.stream_decoder();
+        let mut decoder = Anthropic.stream_decoder("");
         let mut sink = StreamSink::default();
         let mut outcome = Ok(EventOutcome::Continue);
         for event in &events {

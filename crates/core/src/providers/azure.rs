@@ -185,11 +185,11 @@ impl ChatProvider for Azure {
         Ok(WireRequest::post_json(url, body))
     }
 
-    fn decode_completion(&self, body: &[u8]) -> Result<Completion, Error> {
+    fn decode_completion(&self, body: &[u8], _model: &str) -> Result<Completion, Error> {
         openai::decode_completion(body).map_err(refine_in_band)
     }
 
-    fn stream_decoder(&self) -> Box<dyn StreamDecode> {
+    fn stream_decoder(&self, _model: &str) -> Box<dyn StreamDecode> {
         Box::new(AzureStream)
     }
 
@@ -353,7 +353,7 @@ mod tests {
     fn completions_decode_as_openai_with_content_filter_finishes() {
         // From Azure's 2024-10-21 reference, with the filter annotations Azure adds.
         let body = br#"{"choices":[{"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}},"finish_reason":"content_filter","index":0,"logprobs":null,"message":{"content":"Hello! It looks like","refusal":null,"role":"assistant"}}],"created":1756749680,"id":"chatcmpl-CB38CGNFrrplmi6y7Sw64xcY6QqIm","model":"gpt-4.1-2025-04-14","object":"chat.completion","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}}}],"system_fingerprint":"fp_c79ab13e31","usage":{"completion_tokens":5,"completion_tokens_details":{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":2,"rejected_prediction_tokens":0},"prompt_tokens":8,"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":3},"total_tokens":13}}"#;
-        let c = azure(None).decode_completion(body).unwrap();
+        let c = azure(None).decode_completion(body, "").unwrap();
         assert_eq!(c.json.as_bytes(), body);
         let usage = c.usage.unwrap();
         assert_eq!(
@@ -381,7 +381,7 @@ mod tests {
             r#"{"choices":[],"id":"chatcmpl-1","object":"chat.completion.chunk","usage":{"prompt_tokens":11,"completion_tokens":7,"total_tokens":18}}"#,
             "[DONE]",
         ];
-        let mut decoder = azure(None).stream_decoder();
+        let mut decoder = azure(None).stream_decoder("");
         let mut sink = StreamSink::default();
         let mut outcomes = Vec::new();
         for data in events {
@@ -415,7 +415,7 @@ mod tests {
             .unwrap_err();
         assert_eq!((e.kind(), e.retryable()), (ErrorKind::Overloaded, true));
         let e = azure(None)
-            .decode_completion(br#"{"error":{"code":"429","message":"Requests to the ChatCompletions_Create Operation have exceeded token rate limit"}}"#)
+            .decode_completion(br#"{"error":{"code":"429","message":"Requests to the ChatCompletions_Create Operation have exceeded token rate limit"}}"#, "")
             .unwrap_err();
         assert_eq!((e.kind(), e.retryable()), (ErrorKind::RateLimited, true));
         let e = azure(None)

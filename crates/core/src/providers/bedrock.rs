@@ -1167,7 +1167,7 @@ impl ChatProvider for Bedrock {
         Ok(wire)
     }
 
-    fn decode_completion(&self, body: &[u8]) -> Result<Completion, Error> {
+    fn decode_completion(&self, body: &[u8], _model: &str) -> Result<Completion, Error> {
         decode_converse(body)
     }
 
@@ -1175,7 +1175,7 @@ impl ChatProvider for Bedrock {
         Framing::AwsEventStream
     }
 
-    fn stream_decoder(&self) -> Box<dyn StreamDecode> {
+    fn stream_decoder(&self, _model: &str) -> Box<dyn StreamDecode> {
         Box::new(ConverseStream::new())
     }
 
@@ -1545,7 +1545,7 @@ mod tests {
             "usage": {"inputTokens": 12, "outputTokens": 40, "totalTokens": 1076, "cacheReadInputTokens": 1024, "cacheWriteInputTokens": 0},
             "metrics": {"latencyMs": 1175}
         }"#;
-        let c = provider().decode_completion(body).unwrap();
+        let c = provider().decode_completion(body, "").unwrap();
         let json: Value = serde_json::from_str(&c.json).unwrap();
         assert!(json["id"]
             .as_str()
@@ -1579,9 +1579,13 @@ mod tests {
             let body = format!(
                 r#"{{"output":{{"message":{{"role":"assistant","content":{content}}}}},"stopReason":"{stop}","usage":{{"inputTokens":1,"outputTokens":2,"totalTokens":3}}}}"#
             );
-            let v: Value =
-                serde_json::from_str(&provider().decode_completion(body.as_bytes()).unwrap().json)
-                    .unwrap();
+            let v: Value = serde_json::from_str(
+                &provider()
+                    .decode_completion(body.as_bytes(), "")
+                    .unwrap()
+                    .json,
+            )
+            .unwrap();
             (
                 v["choices"][0]["finish_reason"].clone(),
                 v["choices"][0]["message"]["content"].clone(),
@@ -1618,7 +1622,7 @@ mod tests {
             br#"{"stopReason":"end_turn"}"#,
             br#"{"output":{}}"#,
         ] {
-            let e = provider().decode_completion(body).unwrap_err();
+            let e = provider().decode_completion(body, "").unwrap_err();
             assert_eq!(e.kind(), ErrorKind::BadResponse, "{e}");
         }
     }
@@ -1635,7 +1639,7 @@ mod tests {
             framing.feed(chunk, &mut events).unwrap();
         }
         framing.finish(&mut events).unwrap();
-        let mut decoder = provider().stream_decoder();
+        let mut decoder = provider().stream_decoder("");
         let mut sink = StreamSink::default();
         let mut outcome = Ok(EventOutcome::Continue);
         for e in &events {
@@ -1811,7 +1815,7 @@ mod tests {
         let (outcome, chunks, sink) = run_stream(&frames, 4);
         assert_eq!(outcome.unwrap(), EventOutcome::Continue);
         assert_eq!(chunks.len(), 2);
-        assert!(!provider().stream_decoder().ended_cleanly(&sink.progress));
+        assert!(!provider().stream_decoder("").ended_cleanly(&sink.progress));
         // Usage before the stop does not end the stream.
         let frames = vec![frame(
             "metadata",

@@ -1149,7 +1149,7 @@ impl ChatProvider for Cohere {
         Ok(wire)
     }
 
-    fn decode_completion(&self, body: &[u8]) -> Result<Completion, Error> {
+    fn decode_completion(&self, body: &[u8], _model: &str) -> Result<Completion, Error> {
         decode_completion(body)
     }
 
@@ -1158,7 +1158,7 @@ impl ChatProvider for Cohere {
         Framing::Sse
     }
 
-    fn stream_decoder(&self) -> Box<dyn StreamDecode> {
+    fn stream_decoder(&self, _model: &str) -> Box<dyn StreamDecode> {
         Box::new(CohereStream::default())
     }
 
@@ -1446,7 +1446,7 @@ mod tests {
     }
 
     fn completion(body: Value) -> Result<(Value, Option<Usage>), Error> {
-        let c = Cohere.decode_completion(body.to_string().as_bytes())?;
+        let c = Cohere.decode_completion(body.to_string().as_bytes(), "")?;
         Ok((serde_json::from_str(&c.json).unwrap(), c.usage))
     }
 
@@ -1542,12 +1542,14 @@ mod tests {
 
     #[test]
     fn bad_and_error_bodies_are_typed() {
-        let err = Cohere.decode_completion(b"<html>oops</html>").unwrap_err();
+        let err = Cohere
+            .decode_completion(b"<html>oops</html>", "")
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BadResponse);
-        let err = Cohere.decode_completion(br#"{"id":"x"}"#).unwrap_err();
+        let err = Cohere.decode_completion(br#"{"id":"x"}"#, "").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BadResponse);
         let err = Cohere
-            .decode_completion(br#"{"id":"e1","message":"too many tokens: total number of tokens in the prompt cannot exceed 4081 - received 4292."}"#)
+            .decode_completion(br#"{"id":"e1","message":"too many tokens: total number of tokens in the prompt cannot exceed 4081 - received 4292."}"#, "")
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ContextLengthExceeded);
         assert!(!err.retryable());
@@ -1565,7 +1567,7 @@ mod tests {
             framing.feed(chunk, &mut events).unwrap();
         }
         framing.finish(&mut events).unwrap();
-        let mut decoder = Cohere.stream_decoder();
+        let mut decoder = Cohere.stream_decoder("");
         let mut sink = StreamSink::default();
         let mut outcome = Ok(EventOutcome::Continue);
         for event in &events {
@@ -1705,7 +1707,7 @@ mod tests {
             ErrorKind::ContextLengthExceeded
         );
 
-        let mut decoder = Cohere.stream_decoder();
+        let mut decoder = Cohere.stream_decoder("");
         let mut sink = StreamSink::default();
         let event = SseEvent {
             event: Some("error".into()),
@@ -1726,7 +1728,7 @@ mod tests {
         events.truncate(4);
         let (_, outcome, progress) = run_stream(&sse(&events), 10);
         assert_eq!(outcome.unwrap(), EventOutcome::Continue);
-        assert!(!Cohere.stream_decoder().ended_cleanly(&progress));
+        assert!(!Cohere.stream_decoder("").ended_cleanly(&progress));
     }
 
     #[test]

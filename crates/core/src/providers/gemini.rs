@@ -1469,11 +1469,11 @@ impl ChatProvider for Gemini {
         ))
     }
 
-    fn decode_completion(&self, body: &[u8]) -> Result<Completion, Error> {
+    fn decode_completion(&self, body: &[u8], _model: &str) -> Result<Completion, Error> {
         decode_completion(body)
     }
 
-    fn stream_decoder(&self) -> Box<dyn StreamDecode> {
+    fn stream_decoder(&self, _model: &str) -> Box<dyn StreamDecode> {
         Box::new(GeminiStream::new())
     }
 
@@ -1964,7 +1964,7 @@ mod tests {
           "modelVersion": "gemini-2.5-flash",
           "responseId": "B_4saZqCLv3w4-EP8ta6gQ8"
         }"#;
-        let c = gemini().decode_completion(body).unwrap();
+        let c = gemini().decode_completion(body, "").unwrap();
         let v: Value = serde_json::from_str(&c.json).unwrap();
         assert_eq!(v["id"], "B_4saZqCLv3w4-EP8ta6gQ8");
         assert_eq!(v["model"], "gemini-2.5-flash");
@@ -1994,7 +1994,7 @@ mod tests {
           "usageMetadata": {"promptTokenCount": 11, "candidatesTokenCount": 7, "totalTokenCount": 18},
           "modelVersion": "gemini-3-flash-preview", "responseId": "r1"
         }"#;
-        let c = gemini().decode_completion(body).unwrap();
+        let c = gemini().decode_completion(body, "").unwrap();
         let v: Value = serde_json::from_str(&c.json).unwrap();
         let msg = &v["choices"][0]["message"];
         assert_eq!(msg["content"], Value::Null);
@@ -2014,7 +2014,7 @@ mod tests {
         let answer = |reason: &str| {
             let body = json!({"candidates": [{"content": {"parts": [{"text": "x"}]}, "finishReason": reason}]});
             let c = gemini()
-                .decode_completion(body.to_string().as_bytes())
+                .decode_completion(body.to_string().as_bytes(), "")
                 .unwrap();
             let v: Value = serde_json::from_str(&c.json).unwrap();
             v["choices"][0]["finish_reason"]
@@ -2037,7 +2037,7 @@ mod tests {
         let blocked = br#"{"promptFeedback": {"blockReason": "SAFETY", "blockReasonMessage": "unsafe prompt",
             "safetyRatings": [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH"}]},
             "usageMetadata": {"promptTokenCount": 5, "totalTokenCount": 5}}"#;
-        let err = gemini().decode_completion(blocked).unwrap_err();
+        let err = gemini().decode_completion(blocked, "").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ContentFilter);
         assert!(!err.retryable());
         assert_eq!(
@@ -2049,9 +2049,9 @@ mod tests {
         assert!(
             matches!(&u.body, UpstreamBody::Json(b) if b["promptFeedback"]["blockReason"] == "SAFETY")
         );
-        let err = gemini().decode_completion(b"{}").unwrap_err();
+        let err = gemini().decode_completion(b"{}", "").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BadResponse);
-        let err = gemini().decode_completion(b"<html>").unwrap_err();
+        let err = gemini().decode_completion(b"<html>", "").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BadResponse);
     }
 

@@ -58,6 +58,9 @@ pub struct WireRequest {
     pub url: String,
     pub body: Option<Bytes>,
     pub headers: HeaderMap,
+    /// The model the answer is for, for providers whose answers do not name it; handed to
+    /// [`ChatProvider::decode_completion`] and [`ChatProvider::stream_decoder`].
+    pub model: Option<String>,
 }
 
 impl WireRequest {
@@ -67,6 +70,7 @@ impl WireRequest {
             url,
             body: Some(body.into()),
             headers: HeaderMap::new(),
+            model: None,
         }
     }
 
@@ -76,6 +80,7 @@ impl WireRequest {
             url,
             body: None,
             headers: HeaderMap::new(),
+            model: None,
         }
     }
 }
@@ -152,8 +157,8 @@ pub trait ChatProvider {
     fn chat_request(&self, base_url: &str, body: Bytes, stream: bool)
         -> Result<WireRequest, Error>;
 
-    /// Turn a response body into a canonical [`Completion`].
-    fn decode_completion(&self, body: &[u8]) -> Result<Completion, Error>;
+    /// Turn a response body into a canonical [`Completion`]; `model` is [`WireRequest::model`].
+    fn decode_completion(&self, body: &[u8], model: &str) -> Result<Completion, Error>;
 
     /// After a successful response: the next request, when the answer needs more than one.
     fn follow_up(&self, _response: &[u8], _stream: bool) -> Result<Option<FollowUp>, Error> {
@@ -164,8 +169,8 @@ pub trait ChatProvider {
         Framing::Sse
     }
 
-    /// Fresh decoding state for one stream.
-    fn stream_decoder(&self) -> Box<dyn StreamDecode>;
+    /// Fresh decoding state for one stream; `model` is [`WireRequest::model`].
+    fn stream_decoder(&self, model: &str) -> Box<dyn StreamDecode>;
 
     /// Sign the final request (per attempt: signatures carry a timestamp).
     fn sign(&self, _request: &mut reqwest::Request) -> Result<(), Error> {
@@ -244,8 +249,8 @@ impl ChatProvider for Provider {
     ) -> Result<WireRequest, Error> {
         dispatch!(self, p => p.chat_request(base_url, body, stream))
     }
-    fn decode_completion(&self, body: &[u8]) -> Result<Completion, Error> {
-        dispatch!(self, p => p.decode_completion(body))
+    fn decode_completion(&self, body: &[u8], model: &str) -> Result<Completion, Error> {
+        dispatch!(self, p => p.decode_completion(body, model))
     }
     fn follow_up(&self, response: &[u8], stream: bool) -> Result<Option<FollowUp>, Error> {
         dispatch!(self, p => p.follow_up(response, stream))
@@ -253,8 +258,8 @@ impl ChatProvider for Provider {
     fn framing(&self) -> Framing {
         dispatch!(self, p => p.framing())
     }
-    fn stream_decoder(&self) -> Box<dyn StreamDecode> {
-        dispatch!(self, p => p.stream_decoder())
+    fn stream_decoder(&self, model: &str) -> Box<dyn StreamDecode> {
+        dispatch!(self, p => p.stream_decoder(model))
     }
     fn sign(&self, request: &mut reqwest::Request) -> Result<(), Error> {
         dispatch!(self, p => p.sign(request))

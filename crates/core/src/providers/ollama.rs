@@ -866,7 +866,7 @@ impl ChatProvider for Ollama {
         ))
     }
 
-    fn decode_completion(&self, body: &[u8]) -> Result<Completion, Error> {
+    fn decode_completion(&self, body: &[u8], _model: &str) -> Result<Completion, Error> {
         decode_completion(body)
     }
 
@@ -874,7 +874,7 @@ impl ChatProvider for Ollama {
         Framing::Ndjson
     }
 
-    fn stream_decoder(&self) -> Box<dyn StreamDecode> {
+    fn stream_decoder(&self, _model: &str) -> Box<dyn StreamDecode> {
         Box::new(OllamaStream::default())
     }
 

@@ -535,7 +535,7 @@ impl ChatProvider for Replicate {
         }))
     }
 
-    fn decode_completion(&self, body: &[u8]) -> Result<Completion, Error> {
+    fn decode_completion(&self, body: &[u8], _model: &str) -> Result<Completion, Error> {
         let p = parse_prediction(body)?;
         match p.status.as_str() {
             "succeeded" => {}
@@ -589,7 +589,7 @@ impl ChatProvider for Replicate {
         })
     }
 
-    fn stream_decoder(&self) -> Box<dyn StreamDecode> {
+    fn stream_decoder(&self, _model: &str) -> Box<dyn StreamDecode> {
         Box::new(ReplicateStream::new())
     }
 
@@ -893,7 +893,9 @@ mod tests {
             .follow_up(SUCCEEDED.as_bytes(), false)
             .unwrap()
             .is_none());
-        let c = Replicate.decode_completion(SUCCEEDED.as_bytes()).unwrap();
+        let c = Replicate
+            .decode_completion(SUCCEEDED.as_bytes(), "")
+            .unwrap();
         let v: Value = serde_json::from_str(&c.json).unwrap();
         assert_eq!(v["id"], "zjq6szssxdrm20cgw0fsntgvbg");
         assert_eq!(v["model"], "meta/meta-llama-3.1-405b-instruct");
@@ -912,14 +914,18 @@ mod tests {
     #[test]
     fn an_answer_that_used_every_token_is_cut() {
         let body = SUCCEEDED.replace("\"max_tokens\":1024", "\"max_tokens\":84");
-        let v: Value =
-            serde_json::from_str(&Replicate.decode_completion(body.as_bytes()).unwrap().json)
-                .unwrap();
+        let v: Value = serde_json::from_str(
+            &Replicate
+                .decode_completion(body.as_bytes(), "")
+                .unwrap()
+                .json,
+        )
+        .unwrap();
         assert_eq!(v["choices"][0]["finish_reason"], "length");
         // Without metrics there is no usage and no way to tell.
         let body = json!({"id": "p", "status": "succeeded", "output": "plain", "input": {"max_tokens": 1}});
         let c = Replicate
-            .decode_completion(body.to_string().as_bytes())
+            .decode_completion(body.to_string().as_bytes(), "")
             .unwrap();
         let v: Value = serde_json::from_str(&c.json).unwrap();
         assert_eq!(
@@ -955,7 +961,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BadResponse);
         let e = Replicate
-            .decode_completion(body("x").as_bytes())
+            .decode_completion(body("x").as_bytes(), "")
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BadResponse);
     }
@@ -1033,7 +1039,7 @@ mod tests {
             framer.feed(chunk, &mut events);
         }
         framer.finish(&mut events);
-        let mut decoder = Replicate.stream_decoder();
+        let mut decoder = Replicate.stream_decoder("");
         let mut sink = StreamSink::default();
         let mut last = Ok(EventOutcome::Continue);
         for e in &events {
@@ -1147,7 +1153,9 @@ mod tests {
             let body = failed(text).to_string();
             // Whether it fails in sync mode, while polling or before a stream.
             for e in [
-                Replicate.decode_completion(body.as_bytes()).unwrap_err(),
+                Replicate
+                    .decode_completion(body.as_bytes(), "")
+                    .unwrap_err(),
                 Replicate.follow_up(body.as_bytes(), false).unwrap_err(),
                 Replicate.follow_up(body.as_bytes(), true).unwrap_err(),
             ] {
@@ -1163,10 +1171,10 @@ mod tests {
         }
         let canceled = json!({"id": "p", "status": "canceled", "error": null});
         let e = Replicate
-            .decode_completion(canceled.to_string().as_bytes())
+            .decode_completion(canceled.to_string().as_bytes(), "")
             .unwrap_err();
         assert_eq!(e.to_string(), "the prediction was canceled");
-        let e = Replicate.decode_completion(b"<html>").unwrap_err();
+        let e = Replicate.decode_completion(b"<html>", "").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BadResponse);
     }
 
