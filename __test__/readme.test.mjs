@@ -18,3 +18,13 @@ test('the quick start commands exist', () => {
     assert.ok(pkg.scripts[script], `package.json has no "${script}" script`)
   }
 })
+
+test('every ❌ and every fallback in the capability matrix says why', async () => {
+  const { createRequire } = await import('node:module')
+  const { CAPABILITIES } = createRequire(import.meta.url)('../lib/capabilities.js')
+  for (const [id, caps] of Object.entries(CAPABILITIES)) {
+    for (const [feature, { support, note }] of Object.entries(caps)) {
+      if (support !== 'yes') assert.ok(note, `${id}.${feature} is '${support}' without a reason`)
+    }
+  }
+})
