@@ -27,6 +27,13 @@ const params = () => ({
 // Each factory returns { complete(): Promise, stream(): Promise<number of content chunks> }.
 const clients = {
   async switchyard(headers) {
+    // run.mjs hands over a snapshot of the addon; the loader override is scoped to our own binding
+    // (every napi-rs package honours NAPI_RS_NATIVE_LIBRARY_PATH, e.g. JAF's pdf canvas).
+    if (process.env.SWITCHYARD_BENCH_ADDON) {
+      process.env.NAPI_RS_NATIVE_LIBRARY_PATH = process.env.SWITCHYARD_BENCH_ADDON
+      require(path.join(ROOT, 'index.js'))
+      delete process.env.NAPI_RS_NATIVE_LIBRARY_PATH
+    }
     const p = require(path.join(ROOT, 'lib/index.js')).makeLiteLLMProvider(BASE, KEY, undefined, headers)
     return jafShaped(p)
   },
@@ -94,7 +101,7 @@ const now = () => Number(process.hrtime.bigint()) / 1e3 // µs
 const cpuUs = (c) => c.user + c.system
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
-/** `c` workers call `fn` until `ms` elapse (or `count` calls); returns { calls, errors, us, results }. */
+/** `c` workers call `fn` until `ms` elapse (or `count` calls); returns { calls, errors, us, sum of numeric results }. */
 async function load(fn, c, { ms = Infinity, count = Infinity }) {
   let calls = 0, errors = 0, launched = 0, sum = 0, firstErr
   const t0 = now(), end = t0 + ms * 1e3

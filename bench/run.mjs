@@ -1,7 +1,7 @@
 // `npm run bench`: Switchyard vs JAF vs the openai SDK vs raw undici, against one local mock upstream.
 // Each (client, scenario) runs in its own child process (bench/client.mjs) so CPU and RSS are clean;
 // the mock (bench/mock-upstream, Rust, one core) is a third process. Traffic stays on 127.0.0.1.
-// Options: --clients=switchyard,jaf,openai,undici  --reps=N (median of N runs, default 3)
+// Options: --clients=switchyard,jaf,openai,undici  --scenarios=lat,tput,stream1,stream16,rss  --reps=N (median, default 3)
 import { fork, spawn, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -13,12 +13,14 @@ const ROOT = path.resolve(HERE, '..')
 const arg = (k, d) => process.argv.find((a) => a.startsWith(`--${k}=`))?.split('=')[1] ?? d
 const CLIENTS = arg('clients', 'switchyard,jaf,openai,undici').split(',')
 const REPS = Number(arg('reps', 3))
-const SCENARIOS = ['lat', 'tput', 'stream1', 'stream16', 'rss']
+const SCENARIOS = arg('scenarios', 'lat,tput,stream1,stream16,rss').split(',')
 const CHILD_TIMEOUT_MS = 45_000
+const BUDGET_MS = 210_000
 
 // --- mock upstream -------------------------------------------------------------------------------
 const MOCK = path.join(process.env.CARGO_TARGET_DIR || path.join(ROOT, 'target'), 'release', 'switchyard-mock-upstream')
-if (!existsSync(MOCK)) {
+const MOCK_SRC = ['Cargo.toml', 'src/main.rs'].map((f) => statSync(path.join(HERE, 'mock-upstream', f)).mtimeMs)
+if (!existsSync(MOCK) || statSync(MOCK).mtimeMs < Math.max(...MOCK_SRC)) {
   console.log('building mock upstream (cargo build --release -p switchyard-mock-upstream)…')
   const r = spawnSync('cargo', ['build', '--release', '-p', 'switchyard-mock-upstream'], { cwd: ROOT, stdio: 'inherit' })
   if (r.status !== 0) process.exit(r.status ?? 1)
@@ -56,7 +58,7 @@ const env = { ...process.env, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.
 for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy', 'NODE_ENV']) delete env[k]
 
 // Snapshot the addon for the whole run: `npm test` rebuilds it in place as a debug build, and a
-// swap mid-run would silently mix builds. Children load the copy via the napi loader's override.
+// swap mid-run would silently mix builds. The switchyard child loads the copy (client.mjs).
 const addon = (() => {
   const src = process.env.NAPI_RS_NATIVE_LIBRARY_PATH ||
     readdirSync(ROOT).filter((f) => f.startsWith(`switchyard.${process.platform}-${process.arch}`) && f.endsWith('.node')).map((f) => path.join(ROOT, f))[0]
@@ -64,7 +66,8 @@ const addon = (() => {
   const copy = path.join(os.tmpdir(), `switchyard-bench-${process.pid}.node`)
   copyFileSync(src, copy)
   process.on('exit', () => rmSync(copy, { force: true }))
-  env.NAPI_RS_NATIVE_LIBRARY_PATH = copy
+  env.SWITCHYARD_BENCH_ADDON = copy
+  delete env.NAPI_RS_NATIVE_LIBRARY_PATH
   return { path: path.relative(ROOT, src), built: statSync(src).mtime.toISOString(), debug: hasDebugSections(readFileSync(copy)) }
 })()
 
@@ -100,17 +103,20 @@ function runChild(client, scenario) {
   })
 }
 
-const METRIC = { lat: ['p50_us', 'p99_us'], tput: ['rps', 'cpu_us_per_req'], stream1: ['chunks_per_s'], stream16: ['chunks_per_s'], rss: ['rss_kib_per_inflight', 'heap_kib_per_inflight'] }
+const METRIC = { lat: ['p50_us', 'p99_us'], tput: ['rps', 'cpu_us_per_req'], stream1: ['chunks_per_s'], stream16: ['chunks_per_s'], rss: ['rss_kib_per_inflight', 'heap_kib_per_inflight', 'peak_rss_mib'] }
 // Median over reps: the machine is shared, so one disturbed run shouldn't decide a cell.
-const median = (v) => { const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
+const median = (v) => { if (!v.length) return undefined; const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
 
 const results = Object.fromEntries(CLIENTS.map((c) => [c, {}]))
 const started = Date.now()
+const load0 = os.loadavg()[0]
+if (load0 > 0.7) console.log(`⚠️  load average ${load0.toFixed(2)} on ${os.cpus().length} cores before starting: expect noisy numbers.`)
 console.log(`mock upstream on 127.0.0.1:${port}; ${CLIENTS.length} clients × ${SCENARIOS.length} scenarios × ${REPS} reps`)
 for (const scenario of SCENARIOS) {
   for (let rep = 0; rep < REPS; rep++) {
     // Rotate the order each rep so no client always runs right after the same neighbour.
     for (const client of CLIENTS.map((_, i) => CLIENTS[(i + rep) % CLIENTS.length])) {
+      if (rep > 0 && Date.now() - started > BUDGET_MS) continue // stay within ~5 min: extra reps are optional
       const prev = results[client][scenario]
       if (prev && !prev.ok && prev.runs.length) continue // failed once: don't burn time repeating it
       const r = await runChild(client, scenario)
@@ -139,12 +145,13 @@ const cols = [
   ['req/s c=64', 'tput', 'rps', 0], ['CPU µs/req c=64', 'tput', 'cpu_us_per_req', 1],
   ['chunks/s c=1', 'stream1', 'chunks_per_s', 0], ['chunks/s c=16', 'stream16', 'chunks_per_s', 0],
   ['RSS KiB/in-flight (K=500)', 'rss', 'rss_kib_per_inflight', 1], ['JS heap KiB/in-flight', 'rss', 'heap_kib_per_inflight', 1],
+  ['peak RSS MiB (500 in flight)', 'rss', 'peak_rss_mib', 0],
 ]
 const cpu = os.cpus()
-const machine = { cores: cpu.length, cpu: cpu[0]?.model?.trim(), node: process.version, os: `${os.type()} ${os.release()}`, date: new Date().toISOString() }
+const machine = { cores: cpu.length, cpu: cpu[0]?.model?.trim(), node: process.version, os: `${os.type()} ${os.release()}`, date: new Date().toISOString(), load: `${load0.toFixed(2)} → ${os.loadavg()[0].toFixed(2)}` }
 const lines = [
   '# Switchyard benchmark', '',
-  `Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.os}, ${machine.date}.`,
+  `Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.os}, ${machine.date}; load average ${machine.load} (start → end).`,
   `Local Rust mock upstream (1 core, 127.0.0.1), one process per client × scenario, median of ${REPS} runs.`,
   ...(addon ? [`Addon: ${addon.path} (built ${addon.built})${addon.debug ? ' — ⚠️ DEBUG build, Switchyard numbers are not representative' : addon.debug === false ? ', release build' : ''}.`] : []),
   'Request: system + user "Hello", gpt-4o-mini, temperature 0; streams carry 64 content chunks + finish + usage + [DONE].',
@@ -167,7 +174,7 @@ const ratios = [
 ].map(([name, v, op, target, unit]) => ({ name, value: v, target: `${op} ${target}${unit}`, pass: v === undefined ? null : op === '≥' ? v >= target : v <= target, unit }))
 lines.push('', '## Ratios', '', '| metric | value | target | |', '|---|---:|---:|:-:|',
   ...ratios.map((r) => `| ${r.name} | ${r.value === undefined ? 'n/a' : fmt(r.value, r.unit === '×' ? 2 : 1) + r.unit} | ${r.target} | ${r.pass === null ? '–' : r.pass ? '✅' : '❌'} |`))
-const mockTput = CLIENTS.map((c) => `${c} ${fmt(Math.max(...(results[c].tput?.runs ?? []).map((r) => r.mock_cpu_util * 100)))}%`).join(', ')
+const mockTput = CLIENTS.map((c) => `${c} ${fmt(median((results[c].tput?.runs ?? []).map((r) => r.mock_cpu_util * 100)))}%`).join(', ')
 lines.push('', `Mock upstream CPU over each c=64 child's life (100% = one core saturated): ${mockTput}.`,
   'RSS: baseline after warm-up (c≤16) and gc(); peak sampled every 10 ms for 1.1 s while 500 calls wait on a 1.5 s mock delay (includes opening the extra connections).',
   'JS heap: growth of live V8 heap (after a forced gc) at that point. RSS under-counts clients whose heap already holds free committed pages from',

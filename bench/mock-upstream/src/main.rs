@@ -116,26 +116,16 @@ fn header_num(req: &Request<Incoming>, name: &str) -> Option<u64> {
 /// True if the JSON body has `"stream": true` (byte scan; avoids a JSON dependency).
 fn wants_stream(body: &[u8]) -> bool {
     let key = b"\"stream\"";
-    let mut from = 0;
-    while let Some(p) = body[from..].windows(key.len()).position(|w| w == key) {
-        let rest = &body[from + p + key.len()..];
-        let rest: Vec<u8> = rest
-            .iter()
-            .copied()
-            .skip_while(|c| c.is_ascii_whitespace())
-            .take(16)
-            .collect();
-        if rest.first() == Some(&b':') {
-            let v: Vec<u8> = rest[1..]
+    body.windows(key.len())
+        .enumerate()
+        .filter(|(_, w)| *w == key)
+        .any(|(i, _)| {
+            let rest = body[i + key.len()..]
                 .iter()
                 .copied()
-                .skip_while(|c| c.is_ascii_whitespace())
-                .collect();
-            return v.starts_with(b"true");
-        }
-        from += p + key.len();
-    }
-    false
+                .filter(|c| !c.is_ascii_whitespace());
+            rest.take(5).eq(b":true".iter().copied())
+        })
 }
 
 async fn handle(req: Request<Incoming>) -> Result<Response<Out>, Infallible> {
