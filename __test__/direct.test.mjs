@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import http from 'node:http'
 import util from 'node:util'
+import { rejection, throwsSync, assertSwitchyard } from './support/assertions.mjs'
 
 const require = createRequire(import.meta.url)
 const { createProvider, ProviderManager, SwitchyardError } = require('../lib/index.js')
@@ -31,30 +32,8 @@ afterEach(() => {
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-async function rejection(promise) {
-  try {
-    const value = await promise
-    assert.fail(`expected a rejection, got ${util.inspect(value, { depth: 3 })}`)
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err
-    return err
-  }
-}
 
-function throwsSync(fn) {
-  try {
-    const value = fn()
-    assert.fail(`expected a throw, got ${util.inspect(value, { depth: 3 })}`)
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err
-    return err
-  }
-}
 
-function assertSwitchyard(err, kind) {
-  assert.ok(err instanceof SwitchyardError, `not a SwitchyardError: ${util.inspect(err)}`)
-  assert.equal(err.kind, kind, `kind: ${err.kind} (${err.message})`)
-}
 
 async function collect(iterable) {
   const out = []

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module'
 import http from 'node:http'
 import net from 'node:net'
 import util from 'node:util'
+import { rejection } from './support/assertions.mjs'
 
 const require = createRequire(import.meta.url)
 const { makeLiteLLMProvider, SwitchyardError } = require('../lib/index.js')
@@ -41,16 +42,6 @@ const FAST = { 'retry-after-ms': '1' }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
-/** Resolves to the rejection of `promise`; fails the test when it resolves. */
-async function rejection(promise) {
-  try {
-    const value = await promise
-    assert.fail(`expected a rejection, got ${util.inspect(value, { depth: 3 })}`)
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err
-    return err
-  }
-}
 
 /** Drain a stream: every yielded chunk and the error it ended with (if any). */
 async function drain(gen, onChunk) {

@@ -5,9 +5,10 @@ import { test, describe, before, beforeEach, afterEach, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import util from 'node:util'
+import { rejection, throwsSync, assertSwitchyard } from './support/assertions.mjs'
 
 const require = createRequire(import.meta.url)
-const { resolveModel, makeModelProvider, SwitchyardError } = require('../lib/index.js')
+const { resolveModel, makeModelProvider } = require('../lib/index.js')
 const { startMockUpstream, completion, streamChunks, errorBody } = require('../lib/testing.js')
 
 // ---- environment ------------------------------------------------------------------------------
@@ -52,30 +53,8 @@ afterEach(() => {
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-async function rejection(promise) {
-  try {
-    const value = await promise
-    assert.fail(`expected a rejection, got ${util.inspect(value, { depth: 3 })}`)
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err
-    return err
-  }
-}
 
-function throwsSync(fn) {
-  try {
-    const value = fn()
-    assert.fail(`expected a throw, got ${util.inspect(value, { depth: 3 })}`)
-  } catch (err) {
-    if (err instanceof assert.AssertionError) throw err
-    return err
-  }
-}
 
-function assertSwitchyard(err, kind) {
-  assert.ok(err instanceof SwitchyardError, `not a SwitchyardError: ${util.inspect(err)}`)
-  assert.equal(err.kind, kind, `kind: ${err.kind} (${err.message})`)
-}
 
 /** Drain a JAF stream: every event and the error it ended with (if any). */
 async function drain(gen) {
