@@ -12,12 +12,15 @@ const { makeModelProvider, createProvider, zodToJsonSchema } = require('../lib/i
 const { startMockUpstream } = require('../lib/testing.js')
 
 const fixtureDir = new URL('./contract/', import.meta.url)
-const fixtures = await Promise.all(
-  readdirSync(fixtureDir)
-    .filter((f) => f.endsWith('.mjs'))
-    .sort()
-    .map(async (f) => (await import(new URL(f, fixtureDir))).default),
-)
+// A fixture module exports one fixture, or several (a family sharing one adapter).
+const fixtures = (
+  await Promise.all(
+    readdirSync(fixtureDir)
+      .filter((f) => f.endsWith('.mjs'))
+      .sort()
+      .map(async (f) => (await import(new URL(f, fixtureDir))).default),
+  )
+).flat()
 
 const SYSTEM = 'You are terse.'
 const USER = 'What is the weather in Paris?'

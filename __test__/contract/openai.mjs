@@ -22,116 +22,124 @@ const usageOf = (u) => ({
   ...(u.reasoning !== undefined && { completion_tokens_details: { reasoning_tokens: u.reasoning } }),
 })
 
-export default {
-  id: 'openai',
-  model: 'openai/gpt-4o-mini',
-  embedModel: 'text-embedding-3-small',
-  supports: { structured: 'native', imageUrl: true, seed: true, extraFields: 'forward', embeddings: true, models: true },
-  settings: (mock) => ({ baseURL: `${mock.url}/v1`, apiKey: 'sk-contract-openai' }),
+/**
+ * The fixture for a provider that speaks OpenAI's format: OpenAI itself and, as configured
+ * profiles of the same adapter, the OpenAI-compatible family (see openai-compatible.mjs).
+ */
+export function openAiFixture({ id, wireModel, basePath = '/v1', apiKey = `sk-contract-${id}` }) {
+  return {
+    id,
+    model: `${id}/${wireModel}`,
+    embedModel: 'text-embedding-3-small',
+    supports: { structured: 'native', imageUrl: true, seed: true, extraFields: 'forward', embeddings: true, models: true },
+    settings: (mock) => ({ baseURL: `${mock.url}${basePath}`, apiKey }),
 
-  /** The reply, in OpenAI's wire format, for an abstract scenario. */
-  render(scenario, req) {
-    const stream = req.json?.stream === true
-    const usage = scenario.usage && usageOf(scenario.usage)
-    switch (scenario.kind) {
-      case 'text':
-      case 'json': {
-        const content = scenario.kind === 'json' ? JSON.stringify(scenario.value) : scenario.text
-        const finishReason = scenario.finish ?? 'stop'
-        if (!stream) return { json: completion({ content, usage, finishReason, model: 'gpt-4o-mini' }) }
-        return { sse: streamChunks({ content, usage, finishReason, model: 'gpt-4o-mini' }) }
-      }
-      case 'tools': {
-        const toolCalls = scenario.calls.map((c) => ({ id: c.id, name: c.name, arguments: c.args }))
-        if (!stream) return { json: completion({ toolCalls, usage, model: 'gpt-4o-mini' }) }
-        return { sse: streamChunks({ toolCalls, usage, model: 'gpt-4o-mini' }) }
-      }
-      case 'cut':
-        return { sse: streamChunks({ content: scenario.text }), disconnectAfter: 3 }
-      case 'error': {
-        const [status, fields] = ERRORS[scenario.error]
-        return { error: { status, body: errorBody(scenario.message, fields) } }
-      }
-      case 'embedding':
-        return {
-          json: {
-            object: 'list',
-            data: scenario.vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
-            model: 'text-embedding-3-small',
-            usage: { prompt_tokens: scenario.usage.input, total_tokens: scenario.usage.input },
-          },
+    /** The reply, in OpenAI's wire format, for an abstract scenario. */
+    render(scenario, req) {
+      const stream = req.json?.stream === true
+      const usage = scenario.usage && usageOf(scenario.usage)
+      switch (scenario.kind) {
+        case 'text':
+        case 'json': {
+          const content = scenario.kind === 'json' ? JSON.stringify(scenario.value) : scenario.text
+          const finishReason = scenario.finish ?? 'stop'
+          if (!stream) return { json: completion({ content, usage, finishReason, model: wireModel }) }
+          return { sse: streamChunks({ content, usage, finishReason, model: wireModel }) }
         }
-      case 'models':
-        return { json: { object: 'list', data: scenario.ids.map((id) => ({ id, object: 'model', created: 1, owned_by: 'openai' })) } }
-      default:
-        throw new Error(`unknown scenario ${scenario.kind}`)
-    }
-  },
-
-  /** The exact wire request each scenario must produce. */
-  checkRequest(name, req, assert, ctx) {
-    const body = req.json
-    assert.equal(req.headers.authorization, 'Bearer sk-contract-openai')
-    switch (name) {
-      case 'text':
-      case 'stream':
-        assert.equal(req.method, 'POST')
-        assert.equal(req.path, '/v1/chat/completions')
-        assert.equal(body.model, 'gpt-4o-mini')
-        assert.deepEqual(body.messages, [
-          { role: 'system', content: ctx.system },
-          { role: 'user', content: ctx.user },
-        ])
-        assert.equal(body.temperature, ctx.temperature)
-        assert.equal(body.max_tokens, ctx.maxTokens)
-        if (name === 'stream') assert.deepEqual([body.stream, body.stream_options], [true, { include_usage: true }])
-        break
-      case 'tools':
-        assert.deepEqual(body.tools, [
-          { type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: ctx.weatherSchema } },
-          { type: 'function', function: { name: 'get_time', description: 'Local time in a city', parameters: ctx.timeSchema } },
-        ])
-        break
-      case 'tool_result': {
-        const [, , assistant, tool1, tool2] = body.messages
-        assert.deepEqual(assistant.tool_calls, ctx.toolCalls)
-        assert.deepEqual([tool1, tool2], [
-          { role: 'tool', content: ctx.toolResults[0], tool_call_id: ctx.toolCalls[0].id },
-          { role: 'tool', content: ctx.toolResults[1], tool_call_id: ctx.toolCalls[1].id },
-        ])
-        assert.equal(body.tool_choice, 'auto')
-        break
+        case 'tools': {
+          const toolCalls = scenario.calls.map((c) => ({ id: c.id, name: c.name, arguments: c.args }))
+          if (!stream) return { json: completion({ toolCalls, usage, model: wireModel }) }
+          return { sse: streamChunks({ toolCalls, usage, model: wireModel }) }
+        }
+        case 'cut':
+          return { sse: streamChunks({ content: scenario.text }), disconnectAfter: 3 }
+        case 'error': {
+          const [status, fields] = ERRORS[scenario.error]
+          return { error: { status, body: errorBody(scenario.message, fields) } }
+        }
+        case 'embedding':
+          return {
+            json: {
+              object: 'list',
+              data: scenario.vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+              model: 'text-embedding-3-small',
+              usage: { prompt_tokens: scenario.usage.input, total_tokens: scenario.usage.input },
+            },
+          }
+        case 'models':
+          return { json: { object: 'list', data: scenario.ids.map((id) => ({ id, object: 'model', created: 1, owned_by: 'openai' })) } }
+        default:
+          throw new Error(`unknown scenario ${scenario.kind}`)
       }
-      case 'structured':
-        assert.deepEqual(body.response_format, {
-          type: 'json_schema',
-          json_schema: { name: ctx.agentName, strict: true, schema: ctx.outputSchema },
-        })
-        break
-      case 'image':
-        assert.deepEqual(body.messages[1].content, [
-          { type: 'text', text: ctx.user },
-          { type: 'image_url', image_url: { url: ctx.imageUrl } },
-          { type: 'image_url', image_url: { url: ctx.imageDataUrl } },
-        ])
-        break
-      case 'params':
-        assert.equal(body.temperature, 0.2)
-        assert.equal(body.top_p, 0.9)
-        assert.equal(body.max_tokens, 50)
-        assert.deepEqual(body.stop, ['END'])
-        assert.equal(body.seed, 7)
-        break
-      case 'embed':
-        assert.equal(req.path, '/v1/embeddings')
-        assert.deepEqual(body, { model: 'text-embedding-3-small', input: ['alpha', 'beta'] })
-        break
-      case 'models':
-        assert.equal(req.method, 'GET')
-        assert.equal(req.path, '/v1/models')
-        break
-      default:
-        throw new Error(`unknown request check ${name}`)
-    }
-  },
+    },
+
+    /** The exact wire request each scenario must produce. */
+    checkRequest(name, req, assert, ctx) {
+      const body = req.json
+      assert.equal(req.headers.authorization, `Bearer ${apiKey}`)
+      switch (name) {
+        case 'text':
+        case 'stream':
+          assert.equal(req.method, 'POST')
+          assert.equal(req.path, `${basePath}/chat/completions`)
+          assert.equal(body.model, wireModel)
+          assert.deepEqual(body.messages, [
+            { role: 'system', content: ctx.system },
+            { role: 'user', content: ctx.user },
+          ])
+          assert.equal(body.temperature, ctx.temperature)
+          assert.equal(body.max_tokens, ctx.maxTokens)
+          if (name === 'stream') assert.deepEqual([body.stream, body.stream_options], [true, { include_usage: true }])
+          break
+        case 'tools':
+          assert.deepEqual(body.tools, [
+            { type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: ctx.weatherSchema } },
+            { type: 'function', function: { name: 'get_time', description: 'Local time in a city', parameters: ctx.timeSchema } },
+          ])
+          break
+        case 'tool_result': {
+          const [, , assistant, tool1, tool2] = body.messages
+          assert.deepEqual(assistant.tool_calls, ctx.toolCalls)
+          assert.deepEqual([tool1, tool2], [
+            { role: 'tool', content: ctx.toolResults[0], tool_call_id: ctx.toolCalls[0].id },
+            { role: 'tool', content: ctx.toolResults[1], tool_call_id: ctx.toolCalls[1].id },
+          ])
+          assert.equal(body.tool_choice, 'auto')
+          break
+        }
+        case 'structured':
+          assert.deepEqual(body.response_format, {
+            type: 'json_schema',
+            json_schema: { name: ctx.agentName, strict: true, schema: ctx.outputSchema },
+          })
+          break
+        case 'image':
+          assert.deepEqual(body.messages[1].content, [
+            { type: 'text', text: ctx.user },
+            { type: 'image_url', image_url: { url: ctx.imageUrl } },
+            { type: 'image_url', image_url: { url: ctx.imageDataUrl } },
+          ])
+          break
+        case 'params':
+          assert.equal(body.temperature, 0.2)
+          assert.equal(body.top_p, 0.9)
+          assert.equal(body.max_tokens, 50)
+          assert.deepEqual(body.stop, ['END'])
+          assert.equal(body.seed, 7)
+          break
+        case 'embed':
+          assert.equal(req.path, `${basePath}/embeddings`)
+          assert.deepEqual(body, { model: 'text-embedding-3-small', input: ['alpha', 'beta'] })
+          break
+        case 'models':
+          assert.equal(req.method, 'GET')
+          assert.equal(req.path, `${basePath}/models`)
+          break
+        default:
+          throw new Error(`unknown request check ${name}`)
+      }
+    },
+  }
 }
+
+export default openAiFixture({ id: 'openai', wireModel: 'gpt-4o-mini' })
