@@ -9,6 +9,7 @@ const { nativeClient, toSwitchyardError } = require('./provider.js')
 const { providerClientOptions, resolveModel } = require('./router.js')
 const { normalizeParameters } = require('./parameters.js')
 const { capabilitiesOf } = require('./capabilities.js')
+const { vertexCredentials } = require('./google-auth.js')
 const native = require('../index.js')
 
 /** Links an optional AbortSignal to a native AbortHandle for one call. */
@@ -39,7 +40,11 @@ async function callNative(fn, provider, model, signal) {
 function createProvider(name, settings = {}, options = {}) {
   const id = providerId(name)
   const profile = native.listProviders().find((p) => p.id === id)
-  const client = nativeClient(id, providerClientOptions(withAppHeaders(id, settings), options))
+  const clientSettings = withAppHeaders(id, settings)
+  const makeClient = (s) => nativeClient(id, providerClientOptions(s, options))
+  // Decided once: a Vertex AI service account's token expires, so that client is looked up per call.
+  const vertex = id === 'vertex_ai' ? vertexCredentials(clientSettings, makeClient) : null
+  const client = vertex ? refreshingClient(vertex.clientNow) : makeClient(clientSettings)
   const wireModel = (model) => {
     if (typeof model !== 'string' || model.length === 0) throw invalidInput('the request needs a model', { provider: id })
     return model.startsWith(`${id}/`) ? model.slice(id.length + 1) : model
@@ -171,6 +176,22 @@ function createProvider(name, settings = {}, options = {}) {
   }
   Object.assign(provider, EXTRAS[id]?.(provider, { settings, options }))
   return provider
+}
+
+/** A native client's face whose calls first await `clientNow()` for the current client. */
+function refreshingClient(clientNow) {
+  const via =
+    (method) =>
+    async (...args) =>
+      (await clientNow())[method](...args)
+  return {
+    complete: via('complete'),
+    stream: via('stream'),
+    embed: via('embed'),
+    listModels: via('listModels'),
+    request: via('request'),
+    requestStream: via('requestStream'),
+  }
 }
 
 function resolveBase(profile) {

@@ -272,6 +272,14 @@ export interface ProviderSettings {
   region?: string
   /** Vertex AI's project. */
   project?: string
+  /**
+   * Vertex AI: a service-account key (`type: 'service_account'`), as the parsed JSON object, its
+   * JSON text, or a path to the JSON file. Traded for OAuth access tokens that are refreshed
+   * before they expire; its `project_id` is the default project. Without it (and without `apiKey`
+   * or VERTEXAI_ACCESS_TOKEN), VERTEXAI_CREDENTIALS / VERTEX_CREDENTIALS (JSON or a path) and then
+   * GOOGLE_APPLICATION_CREDENTIALS (a path) are read.
+   */
+  credentials?: string | object
   awsAccessKeyId?: string
   awsSecretAccessKey?: string
   awsSessionToken?: string

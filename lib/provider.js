@@ -136,14 +136,17 @@ function nativeClient(provider, clientOptions) {
 
 /**
  * A JAF `ModelProvider` over native clients. `route(model)` names the provider, its native
- * client and the model id to send for JAF's model name.
+ * client and the model id to send for JAF's model name (directly, or as a promise).
  */
 function makeJafProvider(route, options) {
   const report = makeReporter(options.onUsage, options.pricing)
 
-  /** The request body for `model` on its route: the provider's own model id goes on the wire. */
-  function prepare(model, params, extra) {
-    const target = route(model)
+  /**
+   * The request body for `model` on its route: the provider's own model id goes on the wire.
+   * `route` may answer with a promise (a client whose credentials are refreshed).
+   */
+  async function prepare(model, params, extra) {
+    const target = await route(model)
     const wire = target.model === model ? params : { ...params, model: target.model }
     return { target, body: JSON.stringify(extra ? { ...wire, ...extra } : wire) }
   }
@@ -151,7 +154,7 @@ function makeJafProvider(route, options) {
   return {
     async getCompletion(state, agent, config) {
       const { model, params } = await buildChatRequest(state, agent, config)
-      const { target, body } = prepare(model, params)
+      const { target, body } = await prepare(model, params)
       const { provider, client } = target
       const started = performance.now()
       const link = linkSignal(config?.signal ?? options.signal, provider, model)
@@ -171,7 +174,7 @@ function makeJafProvider(route, options) {
 
     async *getCompletionStream(state, agent, config) {
       const { model, params } = await buildChatRequest(state, agent, config)
-      const { target, body } = prepare(model, params, { stream: true, stream_options: { include_usage: true } })
+      const { target, body } = await prepare(model, params, { stream: true, stream_options: { include_usage: true } })
       const { provider, client } = target
       const started = performance.now()
       const link = linkSignal(config?.signal ?? options.signal, provider, model)

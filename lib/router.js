@@ -6,6 +6,7 @@
 const native = require('../index.js')
 const { makeJafProvider, nativeClient, transportOptions, headerList, toSwitchyardError } = require('./provider.js')
 const { providerId } = require('./aliases.js')
+const { vertexCredentials } = require('./google-auth.js')
 
 /** Where a model name leads: `{ provider, model, baseURL, hasApiKey, apiKeyEnv, baseURLEnv }`. */
 function resolveModel(model) {
@@ -43,11 +44,16 @@ function providerClientOptions(settings = {}, options) {
 function makeModelProvider(options = {}) {
   // Settings may be keyed by alias ('claude', 'together'); an unknown key is an error, not ignored.
   const settingsById = Object.fromEntries(Object.entries(options.providers ?? {}).map(([name, s]) => [providerId(name), s]))
+  const makeClient = (provider) => (settings) => nativeClient(provider, providerClientOptions(settings, options))
+  // provider → its native client, or (Vertex AI with a service account) `{ clientNow }`.
   const clients = new Map()
   const clientFor = (provider) => {
     let client = clients.get(provider)
     if (!client) {
-      client = nativeClient(provider, providerClientOptions(settingsById[provider], options))
+      const settings = settingsById[provider]
+      client =
+        (provider === 'vertex_ai' && vertexCredentials(settings, makeClient(provider))) ||
+        makeClient(provider)(settings)
       clients.set(provider, client)
     }
     return client
@@ -57,9 +63,13 @@ function makeModelProvider(options = {}) {
     let target = routes.get(model)
     if (!target) {
       const resolved = resolveModel(model)
-      target = { provider: resolved.provider, model: resolved.model, client: clientFor(resolved.provider) }
+      const client = clientFor(resolved.provider)
+      const { clientNow } = client
+      target = { provider: resolved.provider, model: resolved.model, ...(clientNow ? { clientNow } : { client }) }
       routes.set(model, target)
     }
+    // A service account's token expires: such routes look their client up per call.
+    if (target.clientNow) return target.clientNow().then((client) => ({ ...target, client }))
     return target
   }
   return makeJafProvider(route, options)

@@ -46,6 +46,9 @@ async function direct(): Promise<void> {
   const valid: boolean = (await claude.validateConfig()).valid
   void [text, vectors, caps, valid]
 
+  createProvider('vertex_ai', { credentials: '/path/to/service-account.json', region: 'us-central1' })
+  createProvider('vertex_ai', { credentials: { type: 'service_account', client_email: 'a@b', private_key: '…' } })
+
   const manager = new ProviderManager({ maxRetries: 0 })
   manager.addProvider('gpt', { apiKey: 'k' })
   const answer: ExecuteResult = await manager.autoExecute('gpt-4o', 'Hello!')
