@@ -123,6 +123,66 @@ impl UpstreamError {
     }
 }
 
+/// Wording that means the same failure at every provider, by kind, in the order checked.
+const WORDING: &[(ErrorKind, &[&str])] = &[
+    (
+        ErrorKind::ContextLengthExceeded,
+        &[
+            "context_length",
+            "context length",
+            "context window",
+            "maximum context",
+            "prompt is too long",
+            "too many tokens",
+        ],
+    ),
+    (
+        ErrorKind::ContentFilter,
+        &[
+            "content_filter",
+            "content filter",
+            "content_policy",
+            "content policy",
+            "safety",
+        ],
+    ),
+    (ErrorKind::Overloaded, &["overloaded"]),
+];
+
+/// Whether `text` (any case) uses the shared wording for `kind`.
+pub fn wording_says(text: &str, kind: ErrorKind) -> bool {
+    let text = text.to_ascii_lowercase();
+    WORDING
+        .iter()
+        .filter(|(k, _)| *k == kind)
+        .any(|(_, needles)| needles.iter().any(|n| text.contains(n)))
+}
+
+/// The kind an error's text (any case) implies by its wording: context length, content filter,
+/// overload.
+pub fn kind_from_wording(text: &str) -> Option<ErrorKind> {
+    kind_from_wording_and(text, &[])
+}
+
+/// [`kind_from_wording`] with a provider's own needles: those of a shared kind count as that
+/// kind's wording (same precedence); those of other kinds are tried after, in order.
+pub fn kind_from_wording_and(text: &str, extra: &[(ErrorKind, &[&str])]) -> Option<ErrorKind> {
+    let text = text.to_ascii_lowercase();
+    let says = |kind: ErrorKind, list: &[(ErrorKind, &[&str])]| {
+        list.iter()
+            .filter(|(k, _)| *k == kind)
+            .any(|(_, needles)| needles.iter().any(|n| text.contains(n)))
+    };
+    let shared = WORDING.iter().map(|(k, _)| *k);
+    let others = extra
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(|k| WORDING.iter().all(|(w, _)| w != k));
+    shared
+        .chain(others)
+        .find(|&k| says(k, WORDING) || says(k, extra))
+}
+
 /// Refine an upstream error's kind from what its body says, across providers: context-length
 /// and content-filter failures arrive as plain 400s, auth failures sometimes as 400s too.
 pub fn classify_common(error: &mut UpstreamError) {
@@ -136,29 +196,9 @@ pub fn classify_common(error: &mut UpstreamError) {
             .to_ascii_lowercase()
     };
     let (code, kind, message) = (field("code"), field("type"), field("message"));
-    let says = |needles: &[&str]| {
-        needles
-            .iter()
-            .any(|n| code.contains(n) || kind.contains(n) || message.contains(n))
-    };
-    let refined = if says(&[
-        "context_length_exceeded",
-        "context length",
-        "maximum context",
-        "prompt is too long",
-        "too many tokens",
-    ]) {
-        ErrorKind::ContextLengthExceeded
-    } else if says(&[
-        "content_filter",
-        "content filtering",
-        "content_policy",
-        "content policy",
-        "safety",
-    ]) {
-        ErrorKind::ContentFilter
-    } else if says(&["overloaded"]) {
-        ErrorKind::Overloaded
+    // One line a field, so no needle matches across two.
+    let refined = if let Some(k) = kind_from_wording(&format!("{code}\n{kind}\n{message}")) {
+        k
     } else if matches!(code.as_str(), "invalid_api_key")
         || kind == "authentication_error"
         || kind == "auth_error"

@@ -241,6 +241,7 @@ impl StreamDecode for AzureStream {
 mod tests {
     use super::*;
     use crate::error::UpstreamBody;
+    use crate::providers::test_support::upstream_error;
     use serde_json::{json, Value};
 
     fn azure(version: Option<&str>) -> Azure {
@@ -252,14 +253,7 @@ mod tests {
     }
 
     fn upstream(status: u16, body: Value) -> UpstreamError {
-        UpstreamError {
-            status: Some(status),
-            headers: vec![],
-            body: UpstreamBody::Json(body),
-            kind: ErrorKind::from_status(status),
-            retryable: crate::retry::status_is_retryable(status, &http::HeaderMap::new()),
-            retry_after: None,
-        }
+        upstream_error(status, UpstreamBody::Json(body))
     }
 
     const BODY: &str = r#"{"model":"my-gpt4o","messages":[{"role":"user","content":"hi"}],"logit_bias":{"42":1},"seed":7}"#;

@@ -11,6 +11,9 @@ pub mod gemini;
 pub mod ollama;
 pub mod openai;
 pub mod replicate;
+mod support;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 use std::time::Duration;
 

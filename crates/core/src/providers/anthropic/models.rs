@@ -7,36 +7,7 @@ use super::wire::ModelList;
 use super::ID;
 use crate::error::Error;
 use crate::providers::openai::bad_json;
-
-/// Seconds since the epoch of an RFC 3339 time (`2025-02-19T00:00:00Z`), as OpenAI's `created`.
-pub(super) fn unix_seconds(time: &str) -> Option<i64> {
-    let num = |s: &str| s.parse::<i64>().ok();
-    let (date, rest) = time.split_once(['T', 't', ' '])?;
-    let mut ymd = date.splitn(3, '-');
-    let (y, m, d) = (num(ymd.next()?)?, num(ymd.next()?)?, num(ymd.next()?)?);
-    let clock_end = rest
-        .find(|c: char| !(c.is_ascii_digit() || c == ':'))
-        .unwrap_or(rest.len());
-    let mut hms = rest[..clock_end].splitn(3, ':');
-    let (h, mi, s) = (num(hms.next()?)?, num(hms.next()?)?, num(hms.next()?)?);
-    let zone = rest[clock_end..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
-    let offset = match zone {
-        "" | "Z" | "z" => 0,
-        _ => {
-            let sign = if zone.starts_with('-') { -1 } else { 1 };
-            let (zh, zm) = zone.get(1..)?.split_once(':')?;
-            sign * (num(zh)? * 3600 + num(zm)? * 60)
-        }
-    };
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + mi * 60 + s - offset)
-}
+use crate::providers::support::rfc3339_unix_seconds;
 
 /// `GET /v1/models` as OpenAI's model list, each entry keeping Anthropic's fields
 /// (`display_name`, `created_at`, `max_input_tokens`, `capabilities`, …).
@@ -60,7 +31,7 @@ pub(super) fn decode_model_list(body: &[u8]) -> Result<String, Error> {
             let created = model
                 .get("created_at")
                 .and_then(Value::as_str)
-                .and_then(unix_seconds);
+                .and_then(rfc3339_unix_seconds);
             out.insert("created".into(), created.map_or(Value::Null, Value::from));
             out.insert("owned_by".into(), ID.into());
             out.extend(model);

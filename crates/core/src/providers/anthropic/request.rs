@@ -12,14 +12,11 @@ use crate::canonical::{
     ChatRequest, Content, ImageSource, Message, Part, ResponseFormat, Role, ToolCall, ToolChoice,
 };
 use crate::error::Error;
+use crate::providers::support::invalid;
 
 /// `reasoning_effort` → extended-thinking `budget_tokens` (LiteLLM's budgets; 1024 is the
 /// minimum Anthropic takes).
 const THINKING_BUDGETS: &[(&str, u64)] = &[("low", 1024), ("medium", 2048), ("high", 4096)];
-
-fn invalid(message: impl Into<String>) -> Error {
-    Error::InvalidInput(message.into())
-}
 
 /// Non-empty text as a block list.
 fn text_blocks(text: &str) -> Vec<Block> {

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::wire::MessageResponse;
 use super::JSON_TOOL;
 use crate::canonical::{CompletionWriter, FinishReason, FunctionCall, ToolCall};
-use crate::error::{Error, ErrorKind, UpstreamBody, UpstreamError};
+use crate::error::{kind_from_wording_and, Error, ErrorKind, UpstreamBody, UpstreamError};
 use crate::providers::openai::bad_json;
 use crate::providers::Completion;
 
@@ -27,12 +27,7 @@ pub(super) fn finish_reason(raw: &str, tool_calls: bool) -> FinishReason {
 /// Anthropic documents.
 pub(super) fn error_kind(error: &Value) -> Option<ErrorKind> {
     let kind = error.get("type").and_then(Value::as_str)?;
-    let message = error
-        .get("message")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let says = |needles: &[&str]| needles.iter().any(|n| message.contains(n));
+    let message = error.get("message").and_then(Value::as_str).unwrap_or("");
     Some(match kind {
         "rate_limit_error" => ErrorKind::RateLimited,
         "overloaded_error" => ErrorKind::Overloaded,
@@ -40,18 +35,17 @@ pub(super) fn error_kind(error: &Value) -> Option<ErrorKind> {
         "not_found_error" => ErrorKind::NotFound,
         "api_error" => ErrorKind::UpstreamError,
         "invalid_request_error" | "request_too_large" => {
-            if says(&[
-                "prompt is too long",
-                "exceed context limit",
-                "context window",
-                "too many total text bytes",
-            ]) {
-                ErrorKind::ContextLengthExceeded
-            } else if says(&["content filtering", "content policy", "usage policy"]) {
-                ErrorKind::ContentFilter
-            } else {
-                ErrorKind::InvalidRequest
-            }
+            let extra: &[(ErrorKind, &[&str])] = &[
+                (
+                    ErrorKind::ContextLengthExceeded,
+                    &["exceed context limit", "too many total text bytes"],
+                ),
+                (ErrorKind::ContentFilter, &["usage policy"]),
+            ];
+            // Overload has its own type.
+            kind_from_wording_and(message, extra)
+                .filter(|k| *k != ErrorKind::Overloaded)
+                .unwrap_or(ErrorKind::InvalidRequest)
         }
         _ => return None,
     })

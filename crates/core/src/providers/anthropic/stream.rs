@@ -6,7 +6,7 @@ use super::wire::{ResponseBlock, StreamDelta, StreamEvent, WireUsage};
 use super::JSON_TOOL;
 use crate::canonical::ChunkWriter;
 use crate::error::Error;
-use crate::providers::openai::bad_json;
+use crate::providers::support::parse_event;
 use crate::providers::{EventOutcome, StreamDecode};
 use crate::sse::SseEvent;
 use crate::stream::StreamSink;
@@ -155,12 +155,9 @@ impl AnthropicStream {
 
 impl StreamDecode for AnthropicStream {
     fn decode(&mut self, event: &SseEvent, sink: &mut StreamSink) -> Result<EventOutcome, Error> {
-        let data = event.data.trim();
-        if data.is_empty() {
+        let Some(parsed) = parse_event::<StreamEvent>(event, "a stream event")? else {
             return Ok(EventOutcome::Continue);
-        }
-        let parsed: StreamEvent = serde_json::from_str(data)
-            .map_err(|e| bad_json("a stream event", e, data.as_bytes()))?;
+        };
         let kind = parsed
             .kind
             .as_deref()
@@ -210,7 +207,7 @@ impl StreamDecode for AnthropicStream {
             "message_stop" => return Ok(EventOutcome::Done),
             "error" => {
                 return Err(in_band_error(
-                    serde_json::from_str(data).unwrap_or_default(),
+                    serde_json::from_str(event.data.trim()).unwrap_or_default(),
                 ))
             }
             // ping, and event types added later (Anthropic's versioning policy).

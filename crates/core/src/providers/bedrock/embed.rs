@@ -4,9 +4,10 @@
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::request::{invalid, model_path};
+use super::request::model_path;
 use crate::error::Error;
 use crate::providers::openai::bad_json;
+use crate::providers::support::{embeddings_json, invalid};
 use crate::providers::{join_url, WireRequest};
 
 #[derive(Debug, Deserialize)]
@@ -112,16 +113,8 @@ pub(super) fn decode_embeddings(body: &[u8]) -> Result<String, Error> {
             Error::BadResponse("the embeddings response has no float embeddings".into())
         })?
     };
-    let data: Vec<Value> = vectors
-        .into_iter()
-        .enumerate()
-        .map(|(index, embedding)| json!({ "object": "embedding", "index": index, "embedding": embedding }))
-        .collect();
-    let mut out = json!({ "object": "list", "data": data });
-    if let Some(tokens) = value.get("inputTextTokenCount").and_then(Value::as_u64) {
-        out["usage"] = json!({ "prompt_tokens": tokens, "total_tokens": tokens });
-    }
-    Ok(out.to_string())
+    let tokens = value.get("inputTextTokenCount").and_then(Value::as_u64);
+    embeddings_json(None, vectors, tokens)
 }
 
 /// The InvokeModel call for an OpenAI embeddings request.

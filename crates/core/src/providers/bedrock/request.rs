@@ -14,6 +14,7 @@ use crate::canonical::{
     ChatRequest, Content, ImageSource, Message, Part, ResponseFormat, Role, ToolCall, ToolChoice,
 };
 use crate::error::Error;
+use crate::providers::support::invalid;
 use crate::providers::{join_url, WireRequest};
 use crate::sigv4;
 
@@ -41,10 +42,6 @@ pub(super) fn chat_request(
     }
     wire.model = Some(req.model);
     Ok(wire)
-}
-
-pub(super) fn invalid(message: impl Into<String>) -> Error {
-    Error::InvalidInput(message.into())
 }
 
 fn blank(text: &str) -> bool {

@@ -6,13 +6,10 @@ use serde_json::{json, Map, Value};
 use super::wire::{ConverseResponse, TokenUsage};
 use super::JSON_TOOL;
 use crate::canonical::{CompletionWriter, FinishReason, FunctionCall, ToolCall};
-use crate::error::{Error, ErrorKind, UpstreamBody, UpstreamError};
+use crate::error::{kind_from_wording_and, Error, ErrorKind, UpstreamBody, UpstreamError};
 use crate::providers::openai::bad_json;
+use crate::providers::support::random_id;
 use crate::providers::Completion;
-
-pub(super) fn completion_id() -> String {
-    format!("chatcmpl-bedrock-{:016x}", fastrand::u64(..))
-}
 
 /// Bedrock's stop reason → OpenAI's. `tool_use` is `tool_calls` only when a caller's tool was
 /// called (a structured answer through [`JSON_TOOL`] is a plain stop).
@@ -61,7 +58,7 @@ pub(super) fn decode_converse(body: &[u8], model: &str) -> Result<Completion, Er
     let raw_reason = parsed.stop_reason.unwrap_or_default();
     let usage = parsed.usage.map(TokenUsage::to_usage);
     let writer = CompletionWriter {
-        id: completion_id(),
+        id: random_id("chatcmpl-bedrock-"),
         model: model.to_string(),
         content: if text.is_none() && calls.is_empty() {
             Some(String::new())
@@ -82,23 +79,17 @@ pub(super) fn decode_converse(body: &[u8], model: &str) -> Result<Completion, Er
 
 // ---- errors -----------------------------------------------------------------------------------
 
-const CONTEXT_LENGTH: &[&str] = &[
-    "too many input tokens",
-    "input is too long",
-    "prompt is too long",
-    "too many tokens",
-    "context length",
-    "context window",
-    "maximum context",
-    "input token count",
-];
-
-const CONTENT_FILTER: &[&str] = &[
-    "content filter",
-    "content_filter",
-    "guardrail",
-    "content policy",
-    "responsible ai",
+/// Bedrock's wording beyond the shared ([`kind_from_wording_and`]).
+const WORDING: &[(ErrorKind, &[&str])] = &[
+    (
+        ErrorKind::ContextLengthExceeded,
+        &[
+            "too many input tokens",
+            "input is too long",
+            "input token count",
+        ],
+    ),
+    (ErrorKind::ContentFilter, &["guardrail", "responsible ai"]),
 ];
 
 /// The kind of a Bedrock error from its type (`ThrottlingException`, `throttlingException`, …)
@@ -106,16 +97,9 @@ const CONTENT_FILTER: &[&str] = &[
 fn error_kind(error_type: &str, message: &str, status: Option<u16>) -> ErrorKind {
     let t = error_type.to_ascii_lowercase();
     let t = t.trim_end_matches("exception");
-    let m = message.to_ascii_lowercase();
-    let by_message = || {
-        if CONTEXT_LENGTH.iter().any(|n| m.contains(n)) {
-            Some(ErrorKind::ContextLengthExceeded)
-        } else if CONTENT_FILTER.iter().any(|n| m.contains(n)) {
-            Some(ErrorKind::ContentFilter)
-        } else {
-            None
-        }
-    };
+    // Overload comes from the type, not the message.
+    let by_message =
+        || kind_from_wording_and(message, WORDING).filter(|k| *k != ErrorKind::Overloaded);
     match t {
         "throttling" | "servicequotaexceeded" | "toomanyrequests" => ErrorKind::RateLimited,
         "modelnotready" | "serviceunavailable" => ErrorKind::Overloaded,

@@ -5,12 +5,13 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::response::{completion_id, finish_reason, is_exception, stream_exception};
+use super::response::{finish_reason, is_exception, stream_exception};
 use super::wire::{BlockDelta, BlockStart, MessageStop, Metadata};
 use super::JSON_TOOL;
 use crate::canonical::ChunkWriter;
 use crate::error::Error;
 use crate::providers::openai::bad_json;
+use crate::providers::support::random_id;
 use crate::providers::{EventOutcome, StreamDecode};
 use crate::sse::SseEvent;
 use crate::stream::StreamSink;
@@ -35,7 +36,7 @@ pub(super) struct ConverseStream {
 impl ConverseStream {
     pub(super) fn new(model: &str) -> Self {
         Self {
-            writer: ChunkWriter::new(completion_id(), model),
+            writer: ChunkWriter::new(random_id("chatcmpl-bedrock-"), model),
             started: false,
             blocks: HashMap::new(),
             tool_calls: 0,

@@ -5,12 +5,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::request::invalid;
 use super::response::{count, error_instead};
 use super::wire::Units;
 use super::ID;
 use crate::error::Error;
 use crate::providers::openai::bad_json;
+use crate::providers::support::{embeddings_json, invalid};
 
 /// OpenAI's embeddings request, as far as Cohere can take it.
 #[derive(Deserialize)]
@@ -68,26 +68,6 @@ struct EmbedMeta {
     billed_units: Option<Units>,
 }
 
-#[derive(Serialize)]
-struct EmbeddingsOut<'a> {
-    object: &'static str,
-    data: Vec<EmbeddingOut<'a>>,
-    usage: EmbedUsage,
-}
-
-#[derive(Serialize)]
-struct EmbeddingOut<'a> {
-    object: &'static str,
-    index: usize,
-    embedding: &'a RawValue,
-}
-
-#[derive(Serialize)]
-struct EmbedUsage {
-    prompt_tokens: u64,
-    total_tokens: u64,
-}
-
 pub(super) fn embed_body(body: &[u8]) -> Result<Vec<u8>, Error> {
     let req: EmbedRequest = serde_json::from_slice(body).map_err(|e| {
         let input = "input must be a string or an array of strings";
@@ -143,22 +123,5 @@ pub(super) fn decode_embeddings(body: &[u8]) -> Result<String, Error> {
         .and_then(|m| m.billed_units)
         .and_then(|u| count(u.input_tokens))
         .unwrap_or(0);
-    let out = EmbeddingsOut {
-        object: "list",
-        data: vectors
-            .into_iter()
-            .enumerate()
-            .map(|(index, embedding)| EmbeddingOut {
-                object: "embedding",
-                index,
-                embedding,
-            })
-            .collect(),
-        usage: EmbedUsage {
-            prompt_tokens,
-            total_tokens: prompt_tokens,
-        },
-    };
-    serde_json::to_string(&out)
-        .map_err(|e| Error::Internal(format!("cannot encode embeddings: {e}")))
+    embeddings_json(None, vectors, Some(prompt_tokens))
 }

@@ -11,6 +11,7 @@ use crate::canonical::{
     ChatRequest, Content, Message, Part, ResponseFormat, Role, Tool, ToolChoice,
 };
 use crate::error::Error;
+use crate::providers::support::invalid;
 use crate::providers::{join_url, WireRequest};
 
 /// The chat request for a canonical `body`.
@@ -30,10 +31,6 @@ pub(super) fn chat_request(
     // Cohere's answers do not name their model: the decoders get the requested one back.
     wire.model = Some(req.model);
     Ok(wire)
-}
-
-pub(super) fn invalid(message: impl Into<String>) -> Error {
-    Error::InvalidInput(message.into())
 }
 
 /// Text parts only (system, assistant and tool messages take no images).

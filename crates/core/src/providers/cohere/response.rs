@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::wire::{ChatResponse, ErrorBody, ResponseMessage, WireUsage};
 use crate::canonical::{CompletionWriter, FinishReason, FunctionCall, ToolCall};
-use crate::error::{classify_common, Error, ErrorKind, UpstreamBody, UpstreamError};
+use crate::error::{classify_common, wording_says, Error, ErrorKind, UpstreamBody, UpstreamError};
 use crate::providers::openai::bad_json;
 use crate::providers::Completion;
 use crate::usage::{PromptDetails, Usage};
@@ -201,9 +201,9 @@ fn refine(status: Option<u16>, message: &str) -> Option<ErrorKind> {
     if status == Some(498) || (client_side && says(&["blocked input", "blocked output"])) {
         // 498: "a request or response contains a deny-listed token" (Cohere's safety filter).
         Some(ErrorKind::ContentFilter)
-    } else if client_side && says(&["too many tokens", "context length"]) {
+    } else if client_side && wording_says(message, ErrorKind::ContextLengthExceeded) {
         Some(ErrorKind::ContextLengthExceeded)
-    } else if status == Some(503) || says(&["overloaded"]) {
+    } else if status == Some(503) || wording_says(message, ErrorKind::Overloaded) {
         // 503: "too many users trying to access the service at the same time".
         Some(ErrorKind::Overloaded)
     } else if status == Some(429) {

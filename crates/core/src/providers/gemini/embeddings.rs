@@ -9,6 +9,7 @@ use super::response::in_band_error;
 use super::Gemini;
 use crate::error::Error;
 use crate::providers::openai::bad_json;
+use crate::providers::support::embeddings_json;
 use crate::providers::WireRequest;
 
 #[derive(Debug, Deserialize)]
@@ -108,19 +109,6 @@ impl Gemini {
     }
 }
 
-fn embeddings_json(vectors: Vec<Vec<f64>>, usage: Option<u64>) -> String {
-    let data: Vec<Value> = vectors
-        .into_iter()
-        .enumerate()
-        .map(|(index, embedding)| json!({ "object": "embedding", "index": index, "embedding": embedding }))
-        .collect();
-    let mut out = json!({ "object": "list", "data": data });
-    if let Some(tokens) = usage {
-        out["usage"] = json!({ "prompt_tokens": tokens, "total_tokens": tokens });
-    }
-    out.to_string()
-}
-
 pub(super) fn embed_request(
     gemini: &Gemini,
     base_url: &str,
@@ -175,11 +163,8 @@ pub(super) fn decode_embeddings(gemini: &Gemini, body: &[u8]) -> Result<String, 
                     .unwrap_or(0.0) as u64
             })
             .sum();
-        let vectors = predictions
-            .into_iter()
-            .map(|p| p.embeddings.values)
-            .collect();
-        return Ok(embeddings_json(vectors, Some(tokens)));
+        let vectors = predictions.into_iter().map(|p| p.embeddings.values);
+        return embeddings_json(None, vectors, Some(tokens));
     }
     let parsed: BatchEmbedResponse =
         serde_json::from_slice(body).map_err(|e| bad_json("the embeddings response", e, body))?;
@@ -190,6 +175,6 @@ pub(super) fn decode_embeddings(gemini: &Gemini, body: &[u8]) -> Result<String, 
         .embeddings
         .ok_or_else(|| Error::BadResponse("the embeddings response has no embeddings".into()))?;
     // batchEmbedContents reports no token counts.
-    let vectors = embeddings.into_iter().map(|e| e.values).collect();
-    Ok(embeddings_json(vectors, None))
+    let vectors = embeddings.into_iter().map(|e| e.values);
+    embeddings_json(None, vectors, None)
 }

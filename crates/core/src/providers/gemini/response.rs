@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 use super::wire::{GenerateContentResponse, UsageMetadata};
 use super::THOUGHT_SEPARATOR;
 use crate::canonical::{CompletionWriter, FinishReason, FunctionCall, ToolCall};
-use crate::error::{Error, ErrorKind, UpstreamBody, UpstreamError};
+use crate::error::{wording_says, Error, ErrorKind, UpstreamBody, UpstreamError};
 use crate::providers::openai::bad_json;
+use crate::providers::support::random_id;
 use crate::providers::Completion;
 
 /// Gemini's finish reason, normalised. A natural stop with function calls is a tool-call stop.
@@ -26,10 +27,6 @@ pub(super) fn finish_reason(reason: &str, has_tool_calls: bool) -> FinishReason 
         _ if has_tool_calls => FinishReason::ToolCalls,
         _ => FinishReason::Stop,
     }
-}
-
-pub(super) fn random_token() -> String {
-    format!("{:016x}", fastrand::u64(..))
 }
 
 /// The canonical id of the `index`-th function call of a response: Gemini's own id when it gave
@@ -85,9 +82,7 @@ fn kind_of(error: &Value, http_status: Option<u16>) -> ErrorKind {
     });
     let context = (message.contains("input token count") && message.contains("exceed"))
         || message.contains("exceeds the maximum number of tokens")
-        || message.contains("context length")
-        || message.contains("context window")
-        || message.contains("too many tokens");
+        || wording_says(&message, ErrorKind::ContextLengthExceeded);
     if reasons.iter().any(|r| r.starts_with("API_KEY"))
         || matches!(status, "UNAUTHENTICATED" | "PERMISSION_DENIED")
         || message.contains("api key not valid")
@@ -95,7 +90,7 @@ fn kind_of(error: &Value, http_status: Option<u16>) -> ErrorKind {
         ErrorKind::Auth
     } else if status == "RESOURCE_EXHAUSTED" {
         ErrorKind::RateLimited
-    } else if status == "UNAVAILABLE" || message.contains("overloaded") {
+    } else if status == "UNAVAILABLE" || wording_says(&message, ErrorKind::Overloaded) {
         ErrorKind::Overloaded
     } else if context {
         ErrorKind::ContextLengthExceeded
@@ -205,7 +200,7 @@ pub(super) fn decode_completion(body: &[u8], model: &str) -> Result<Completion, 
     let (response_id, completion_id) = match &response.response_id {
         Some(id) => (id.clone(), id.clone()),
         None => {
-            let token = random_token();
+            let token = random_id("");
             (token.clone(), format!("chatcmpl-{token}"))
         }
     };

@@ -2,12 +2,11 @@
 
 use super::response::{
     arguments_json, block_reason, blocked_prompt, call_id, finish_reason, in_band_error,
-    random_token,
 };
 use super::wire::GenerateContentResponse;
 use crate::canonical::ChunkWriter;
 use crate::error::Error;
-use crate::providers::openai::bad_json;
+use crate::providers::support::{parse_event, random_id};
 use crate::providers::{EventOutcome, StreamDecode};
 use crate::sse::SseEvent;
 use crate::stream::StreamSink;
@@ -42,12 +41,10 @@ impl GeminiStream {
 
 impl StreamDecode for GeminiStream {
     fn decode(&mut self, event: &SseEvent, sink: &mut StreamSink) -> Result<EventOutcome, Error> {
-        let data = event.data.trim();
-        if data.is_empty() {
+        let Some(response) = parse_event::<GenerateContentResponse>(event, "a stream event")?
+        else {
             return Ok(EventOutcome::Continue);
-        }
-        let response: GenerateContentResponse = serde_json::from_str(data)
-            .map_err(|e| bad_json("a stream event", e, data.as_bytes()))?;
+        };
         if let Some(error) = response.error.clone().filter(|e| !e.is_null()) {
             return Err(in_band_error(error));
         }
@@ -57,7 +54,10 @@ impl StreamDecode for GeminiStream {
             }
         }
         let writer = self.writer.get_or_insert_with(|| {
-            self.response_id = response.response_id.clone().unwrap_or_else(random_token);
+            self.response_id = response
+                .response_id
+                .clone()
+                .unwrap_or_else(|| random_id(""));
             let w = ChunkWriter::new(
                 response
                     .response_id

@@ -2,14 +2,13 @@
 
 use serde_json::Value;
 
-use super::request::{invalid, keep_alive};
+use super::request::keep_alive;
 use super::response::in_band_error;
-use super::wire::{
-    EmbedAnswer, EmbedBody, EmbedRequest, EmbeddingOut, EmbeddingUsage, EmbeddingsOut,
-};
+use super::wire::{EmbedAnswer, EmbedBody, EmbedRequest};
 use super::ID;
 use crate::error::Error;
 use crate::providers::openai::bad_json;
+use crate::providers::support::{embeddings_json, invalid};
 
 pub(super) fn embed_body(body: &[u8]) -> Result<Vec<u8>, Error> {
     let mut req: EmbedRequest = serde_json::from_slice(body)
@@ -72,22 +71,5 @@ pub(super) fn decode_embeddings(body: &[u8]) -> Result<String, Error> {
         ));
     };
     let tokens = answer.prompt_eval_count.unwrap_or(0);
-    let out = EmbeddingsOut {
-        object: "list",
-        data: embeddings
-            .into_iter()
-            .enumerate()
-            .map(|(index, embedding)| EmbeddingOut {
-                object: "embedding",
-                index,
-                embedding,
-            })
-            .collect(),
-        model: &answer.model,
-        usage: EmbeddingUsage {
-            prompt_tokens: tokens,
-            total_tokens: tokens,
-        },
-    };
-    serde_json::to_string(&out).map_err(|e| Error::Internal(format!("encoding embeddings: {e}")))
+    embeddings_json(Some(&answer.model), embeddings, Some(tokens))
 }

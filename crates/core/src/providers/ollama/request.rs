@@ -12,10 +12,7 @@ use crate::canonical::{
     ChatRequest, Content, ImageSource, Message, Part, ResponseFormat, Role, ToolCall, ToolChoice,
 };
 use crate::error::Error;
-
-pub(super) fn invalid(message: impl Into<String>) -> Error {
-    Error::InvalidInput(message.into())
-}
+use crate::providers::support::invalid;
 
 /// Ollama options the caller may also set by their own name (Ollama's `num_ctx`, which
 /// `normalizeParameters` produces from `context` / `ctx_size`).

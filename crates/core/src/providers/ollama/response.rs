@@ -6,11 +6,13 @@ use serde_json::{json, Value};
 
 use super::wire::{AnswerToolCall, ChatAnswer};
 use crate::canonical::{CompletionWriter, FinishReason, FunctionCall, ToolCall};
-use crate::error::{Error, ErrorKind, UpstreamBody, UpstreamError};
+use crate::error::{kind_from_wording_and, Error, ErrorKind, UpstreamBody, UpstreamError};
 use crate::providers::openai::bad_json;
 use crate::providers::Completion;
 use crate::usage::Usage;
 
+/// `prefix` + 24 alphanumerics, OpenAI's id shape (not [`crate::providers::support::random_id`]'s
+/// 16 hex digits: the tests pin the length).
 pub(super) fn random_id(prefix: &str) -> String {
     let tail: String = std::iter::repeat_with(fastrand::alphanumeric)
         .take(24)
@@ -20,30 +22,17 @@ pub(super) fn random_id(prefix: &str) -> String {
 
 /// The kind an Ollama error message implies, beyond its status.
 fn kind_from_message(message: &str) -> Option<ErrorKind> {
-    let m = message.to_ascii_lowercase();
-    let says = |needles: &[&str]| needles.iter().any(|n| m.contains(n));
-    if says(&[
-        "context length",
-        "context_length",
-        "context window",
-        "maximum context",
-        "prompt too long",
-        "too many tokens",
-    ]) {
-        Some(ErrorKind::ContextLengthExceeded)
-    } else if says(&[
-        "content_filter",
-        "content filter",
-        "content policy",
-        "content_policy",
-        "safety",
-    ]) {
-        Some(ErrorKind::ContentFilter)
-    } else if says(&["server busy", "maximum pending requests", "overloaded"]) {
-        Some(ErrorKind::Overloaded)
-    } else {
-        None
-    }
+    kind_from_wording_and(
+        message,
+        &[
+            (ErrorKind::ContextLengthExceeded, &["prompt too long"]),
+            // Its request queue is full.
+            (
+                ErrorKind::Overloaded,
+                &["server busy", "maximum pending requests"],
+            ),
+        ],
+    )
 }
 
 /// Ollama's error text: `{"error": "…"}`, or whatever else a proxy in front of it sent.

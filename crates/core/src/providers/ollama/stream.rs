@@ -4,7 +4,7 @@ use super::response::{arguments_text, call_id, finish_reason, in_band_error, ran
 use super::wire::ChatAnswer;
 use crate::canonical::ChunkWriter;
 use crate::error::Error;
-use crate::providers::openai::bad_json;
+use crate::providers::support::parse_event;
 use crate::providers::{EventOutcome, StreamDecode};
 use crate::sse::SseEvent;
 use crate::stream::StreamSink;
@@ -20,12 +20,9 @@ pub(super) struct OllamaStream {
 
 impl StreamDecode for OllamaStream {
     fn decode(&mut self, event: &SseEvent, sink: &mut StreamSink) -> Result<EventOutcome, Error> {
-        let data = event.data.trim();
-        if data.is_empty() {
+        let Some(line) = parse_event::<ChatAnswer>(event, "a stream line")? else {
             return Ok(EventOutcome::Continue);
-        }
-        let line: ChatAnswer = serde_json::from_str(data)
-            .map_err(|e| bad_json("a stream line", e, data.as_bytes()))?;
+        };
         if let Some(error) = line.error.clone().filter(|e| !e.is_null()) {
             return Err(in_band_error(error));
         }

@@ -160,24 +160,3 @@ pub(super) struct EmbedAnswer<'a> {
     #[serde(default)]
     pub(super) error: Option<Value>,
 }
-
-#[derive(Serialize)]
-pub(super) struct EmbeddingsOut<'a> {
-    pub(super) object: &'static str,
-    pub(super) data: Vec<EmbeddingOut<'a>>,
-    pub(super) model: &'a str,
-    pub(super) usage: EmbeddingUsage,
-}
-
-#[derive(Serialize)]
-pub(super) struct EmbeddingOut<'a> {
-    pub(super) object: &'static str,
-    pub(super) index: usize,
-    pub(super) embedding: &'a RawValue,
-}
-
-#[derive(Serialize)]
-pub(super) struct EmbeddingUsage {
-    pub(super) prompt_tokens: u64,
-    pub(super) total_tokens: u64,
-}

@@ -5,7 +5,9 @@ use serde_json::{json, Map, Value};
 
 use super::wire::{parse_prediction, Prediction};
 use crate::canonical::{CompletionWriter, FinishReason};
-use crate::error::{classify_common, Error, ErrorKind, UpstreamBody, UpstreamError};
+use crate::error::{
+    classify_common, kind_from_wording_and, Error, ErrorKind, UpstreamBody, UpstreamError,
+};
 use crate::providers::Completion;
 use crate::usage::Usage;
 
@@ -115,44 +117,40 @@ fn output_text(output: Option<&Value>) -> String {
 
 /// What a failure's text says it is, across Replicate's models and platform codes.
 fn classify_text(text: &str) -> Option<(ErrorKind, bool)> {
-    let t = text.to_ascii_lowercase();
-    let says = |needles: &[&str]| needles.iter().any(|n| t.contains(n));
-    if says(&[
-        "maximum context length",
-        "context length",
-        "context window",
-        "context_length",
-        "is too long and exceeds",
-        "prompt is too long",
-        "input is too long",
-        "max_model_len",
-        "too many tokens",
-    ]) {
-        Some((ErrorKind::ContextLengthExceeded, false))
-    } else if says(&[
-        "(e005)",
-        "flagged as sensitive",
-        "nsfw",
-        "safety",
-        "content policy",
-        "content_filter",
-    ]) {
-        Some((ErrorKind::ContentFilter, false))
-    } else if says(&[
-        "(e6716)",
-        "timeout starting prediction",
-        "overloaded",
-        "at capacity",
-        "high demand",
-    ]) {
-        Some((ErrorKind::Overloaded, true))
-    } else if says(&["throttled", "rate limit"]) {
-        Some((ErrorKind::RateLimited, true))
-    } else if says(&["(code: pa)", "please retry"]) {
-        Some((ErrorKind::UpstreamError, true))
-    } else {
-        None
-    }
+    let kind = kind_from_wording_and(
+        text,
+        &[
+            (
+                ErrorKind::ContextLengthExceeded,
+                &[
+                    "is too long and exceeds",
+                    "input is too long",
+                    "max_model_len",
+                ],
+            ),
+            (
+                ErrorKind::ContentFilter,
+                &["(e005)", "flagged as sensitive", "nsfw"],
+            ),
+            (
+                ErrorKind::Overloaded,
+                &[
+                    "(e6716)",
+                    "timeout starting prediction",
+                    "at capacity",
+                    "high demand",
+                ],
+            ),
+            (ErrorKind::RateLimited, &["throttled", "rate limit"]),
+            // A platform fault worth another try.
+            (ErrorKind::UpstreamError, &["(code: pa)", "please retry"]),
+        ],
+    )?;
+    let retryable = matches!(
+        kind,
+        ErrorKind::Overloaded | ErrorKind::RateLimited | ErrorKind::UpstreamError
+    );
+    Some((kind, retryable))
 }
 
 /// Replicate's platform code in a failure's text: `(E005)`, `(code: PA)`.

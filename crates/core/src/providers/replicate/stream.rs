@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::response::failure;
 use crate::canonical::{ChunkWriter, FinishReason};
 use crate::error::Error;
+use crate::providers::support::random_id;
 use crate::providers::{EventOutcome, StreamDecode};
 use crate::sse::SseEvent;
 use crate::stream::StreamSink;
@@ -21,7 +22,7 @@ impl ReplicateStream {
     pub(super) fn new(model: &str) -> Self {
         // The stream names neither the prediction nor the model: the id is made up here and the
         // model is the one the request named.
-        let id = format!("replicate-{:016x}", fastrand::u64(..));
+        let id = random_id("replicate-");
         Self {
             writer: ChunkWriter::new(id, model),
             opened: false,

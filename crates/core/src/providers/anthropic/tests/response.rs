@@ -3,11 +3,11 @@
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{json, Value};
 
-use super::super::models::unix_seconds;
 use super::super::response::finish_reason;
 use super::super::{Anthropic, JSON_TOOL};
 use crate::canonical::FinishReason;
 use crate::error::{ErrorKind, UpstreamBody, UpstreamError};
+use crate::providers::support::rfc3339_unix_seconds as unix_seconds;
 use crate::providers::ChatProvider;
 
 fn completion(body: Value) -> Value {

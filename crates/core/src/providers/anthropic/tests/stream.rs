@@ -4,29 +4,16 @@ use serde_json::{json, Value};
 
 use super::super::{Anthropic, AnthropicStream, JSON_TOOL};
 use crate::error::{Error, ErrorKind};
-use crate::framing::FrameDecoder;
+use crate::providers::test_support::decode_in_pieces;
 use crate::providers::{ChatProvider, EventOutcome, Framing, StreamDecode};
 use crate::stream::StreamSink;
 
 /// Decode an SSE body split into `piece`-byte chunks; the chunks' JSON, with `created` zeroed.
 fn decode_sse(sse: &str, piece: usize) -> (Vec<Value>, Result<EventOutcome, Error>, StreamSink) {
-    let mut framing = FrameDecoder::new(Framing::Sse);
-    let mut events = Vec::new();
-    for chunk in sse.as_bytes().chunks(piece) {
-        framing.feed(chunk, &mut events).unwrap();
-    }
-    framing.finish(&mut events).unwrap();
     let mut decoder = Anthropic.stream_decoder("");
-    let mut sink = StreamSink::default();
-    let mut outcome = Ok(EventOutcome::Continue);
-    for event in &events {
-        outcome = decoder.decode(event, &mut sink);
-        if !matches!(outcome, Ok(EventOutcome::Continue)) {
-            break;
-        }
-    }
-    let chunks = sink
-        .take_batch()
+    let (batch, outcome, sink) =
+        decode_in_pieces(Framing::Sse, decoder.as_mut(), sse.as_bytes(), piece);
+    let chunks = batch
         .map(|b| serde_json::from_str::<Vec<Value>>(&b).unwrap())
         .unwrap_or_default()
         .into_iter()

@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 use super::{provider, without_volatile};
 use crate::error::{Error, ErrorKind};
 use crate::eventstream::tests::{event as frame, exception as exception_frame};
-use crate::framing::FrameDecoder;
 use crate::providers::bedrock::JSON_TOOL;
+use crate::providers::test_support::decode_in_pieces;
 use crate::providers::{ChatProvider, EventOutcome, Framing};
 use crate::stream::StreamSink;
 
@@ -25,24 +25,14 @@ fn run_stream_for(
     frames: &[Vec<u8>],
     piece: usize,
 ) -> (Result<EventOutcome, Error>, Vec<Value>, StreamSink) {
-    let bytes = frames.concat();
-    let mut framing = FrameDecoder::new(Framing::AwsEventStream);
-    let mut events = Vec::new();
-    for chunk in bytes.chunks(piece) {
-        framing.feed(chunk, &mut events).unwrap();
-    }
-    framing.finish(&mut events).unwrap();
     let mut decoder = provider().stream_decoder(model);
-    let mut sink = StreamSink::default();
-    let mut outcome = Ok(EventOutcome::Continue);
-    for e in &events {
-        outcome = decoder.decode(e, &mut sink);
-        if !matches!(outcome, Ok(EventOutcome::Continue)) {
-            break;
-        }
-    }
-    let chunks = sink
-        .take_batch()
+    let (batch, outcome, sink) = decode_in_pieces(
+        Framing::AwsEventStream,
+        decoder.as_mut(),
+        &frames.concat(),
+        piece,
+    );
+    let chunks = batch
         .map(|b| serde_json::from_str::<Value>(&b).unwrap())
         .map(without_volatile)
         .and_then(|v| v.as_array().cloned())

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use crate::error::{Error, ErrorKind, UpstreamBody, UpstreamError};
 use crate::providers::cohere::Cohere;
+use crate::providers::test_support::upstream_error;
 use crate::providers::{ChatProvider, EventOutcome};
 use crate::sse::SseEvent;
 use crate::stream::StreamSink;
@@ -122,14 +123,7 @@ fn bad_and_error_bodies_are_typed() {
 }
 
 fn upstream(status: u16, body: Value) -> UpstreamError {
-    let mut e = UpstreamError {
-        status: Some(status),
-        headers: Vec::new(),
-        body: UpstreamBody::Json(body),
-        kind: ErrorKind::from_status(status),
-        retryable: crate::retry::status_is_retryable(status, &http::HeaderMap::new()),
-        retry_after: None,
-    };
+    let mut e = upstream_error(status, UpstreamBody::Json(body));
     Cohere.classify(&mut e);
     e
 }

@@ -3,8 +3,8 @@
 use serde_json::{json, Value};
 
 use crate::error::{Error, ErrorKind};
-use crate::framing::FrameDecoder;
 use crate::providers::cohere::Cohere;
+use crate::providers::test_support::decode_in_pieces;
 use crate::providers::{ChatProvider, EventOutcome};
 use crate::sse::SseEvent;
 use crate::stream::{StreamProgress, StreamSink};
@@ -14,23 +14,10 @@ fn run_stream(
     input: &str,
     piece: usize,
 ) -> (Vec<Value>, Result<EventOutcome, Error>, StreamProgress) {
-    let mut framing = FrameDecoder::new(Cohere.framing());
-    let mut events = Vec::new();
-    for chunk in input.as_bytes().chunks(piece) {
-        framing.feed(chunk, &mut events).unwrap();
-    }
-    framing.finish(&mut events).unwrap();
     let mut decoder = Cohere.stream_decoder("");
-    let mut sink = StreamSink::default();
-    let mut outcome = Ok(EventOutcome::Continue);
-    for event in &events {
-        outcome = decoder.decode(event, &mut sink);
-        if !matches!(outcome, Ok(EventOutcome::Continue)) {
-            break;
-        }
-    }
-    let chunks = sink
-        .take_batch()
+    let (batch, outcome, sink) =
+        decode_in_pieces(Cohere.framing(), decoder.as_mut(), input.as_bytes(), piece);
+    let chunks = batch
         .map(|b| serde_json::from_str::<Vec<Value>>(&b).unwrap())
         .unwrap_or_default();
     (chunks, outcome, sink.progress.clone())

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::{event, gemini};
 use crate::error::{ErrorKind, UpstreamBody, UpstreamError};
+use crate::providers::test_support::upstream_error;
 use crate::providers::ChatProvider;
 use crate::stream::StreamSink;
 
@@ -117,14 +118,7 @@ fn finish_reasons_and_blocks() {
 }
 
 fn http_error(status: u16, body: Value) -> UpstreamError {
-    let mut e = UpstreamError {
-        status: Some(status),
-        headers: Vec::new(),
-        body: UpstreamBody::Json(body),
-        kind: ErrorKind::from_status(status),
-        retryable: crate::retry::status_is_retryable(status, &http::HeaderMap::new()),
-        retry_after: None,
-    };
+    let mut e = upstream_error(status, UpstreamBody::Json(body));
     gemini().classify(&mut e);
     e
 }

@@ -95,7 +95,7 @@ fn streamed_parallel_function_calls() {
 
 #[test]
 fn a_stream_fed_in_arbitrary_splits_decodes_the_same() {
-    use crate::framing::FrameDecoder;
+    use crate::providers::test_support::decode_in_pieces;
     use crate::providers::Framing;
     let transcript = concat!(
         "data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"héllo \"}],\"role\": \"model\"},\"index\": 0}],\"usageMetadata\": {\"promptTokenCount\": 3,\"totalTokenCount\": 3},\"modelVersion\": \"gemini-2.0-flash\",\"responseId\": \"x1\"}\r\n\r\n",
@@ -103,18 +103,10 @@ fn a_stream_fed_in_arbitrary_splits_decodes_the_same() {
     )
     .as_bytes();
     let run = |piece: usize| {
-        let mut frames = FrameDecoder::new(Framing::Sse);
         let mut decoder = GeminiStream::new("");
-        let mut sink = StreamSink::default();
-        let mut events = Vec::new();
-        for chunk in transcript.chunks(piece) {
-            frames.feed(chunk, &mut events).unwrap();
-        }
-        frames.finish(&mut events).unwrap();
-        for e in &events {
-            decoder.decode(e, &mut sink).unwrap();
-        }
-        let batch: Value = serde_json::from_str(&sink.take_batch().unwrap()).unwrap();
+        let (batch, outcome, _) = decode_in_pieces(Framing::Sse, &mut decoder, transcript, piece);
+        outcome.unwrap();
+        let batch: Value = serde_json::from_str(&batch.unwrap()).unwrap();
         batch
             .as_array()
             .unwrap()

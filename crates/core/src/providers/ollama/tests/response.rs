@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use super::super::response::decode_completion;
 use super::super::Ollama;
 use crate::error::{Error, ErrorKind, UpstreamBody, UpstreamError};
+use crate::providers::test_support::upstream_error;
 use crate::providers::ChatProvider;
 
 fn completion(body: &str) -> Value {
@@ -103,14 +104,7 @@ fn decodes_length_old_servers_and_in_band_errors() {
 }
 
 fn classified(status: u16, body: UpstreamBody) -> UpstreamError {
-    let mut e = UpstreamError {
-        status: Some(status),
-        headers: Vec::new(),
-        body,
-        kind: ErrorKind::from_status(status),
-        retryable: crate::retry::status_is_retryable(status, &http::HeaderMap::new()),
-        retry_after: None,
-    };
+    let mut e = upstream_error(status, body);
     Ollama.classify(&mut e);
     e
 }

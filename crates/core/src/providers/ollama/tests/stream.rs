@@ -4,33 +4,18 @@ use serde_json::{json, Value};
 
 use super::super::stream::OllamaStream;
 use crate::error::{Error, ErrorKind};
-use crate::framing::FrameDecoder;
-use crate::providers::{EventOutcome, Framing, StreamDecode};
+use crate::providers::test_support::decode_in_pieces;
+use crate::providers::{Framing, StreamDecode};
 use crate::stream::StreamSink;
 
 /// Frames `transcript` in pieces of `piece` bytes, decodes it, and returns the chunks with the
 /// per-stream `id` and `created` removed (and checked to be the same on every chunk).
 fn run_stream(transcript: &str, piece: usize) -> (Vec<Value>, Result<(), Error>, StreamSink) {
-    let mut frames = FrameDecoder::new(Framing::Ndjson);
-    let mut events = Vec::new();
-    for chunk in transcript.as_bytes().chunks(piece) {
-        frames.feed(chunk, &mut events).unwrap();
-    }
-    frames.finish(&mut events).unwrap();
     let mut decoder = OllamaStream::default();
-    let mut sink = StreamSink::default();
-    let mut outcome = Ok(());
-    for event in &events {
-        match decoder.decode(event, &mut sink) {
-            Ok(EventOutcome::Continue) => {}
-            Ok(EventOutcome::Done) => break,
-            Err(e) => {
-                outcome = Err(e);
-                break;
-            }
-        }
-    }
-    let batch = sink.take_batch().unwrap_or_else(|| "[]".into());
+    let (batch, outcome, sink) =
+        decode_in_pieces(Framing::Ndjson, &mut decoder, transcript.as_bytes(), piece);
+    let outcome = outcome.map(|_| ());
+    let batch = batch.unwrap_or_else(|| "[]".into());
     let mut chunks: Vec<Value> = serde_json::from_str(&batch).unwrap();
     let first_id = chunks.first().map(|c| c["id"].clone());
     for c in &mut chunks {

@@ -3,10 +3,11 @@ use std::time::{Duration, UNIX_EPOCH};
 use http::header::{ACCEPT, CACHE_CONTROL};
 use serde_json::json;
 
-use super::super::polling::{parse_rfc3339, poll_delay};
+use super::super::polling::poll_delay;
 use super::super::Replicate;
 use super::SUCCEEDED;
 use crate::error::ErrorKind;
+use crate::providers::support::rfc3339_unix_seconds as parse_rfc3339;
 use crate::providers::ChatProvider;
 
 #[test]

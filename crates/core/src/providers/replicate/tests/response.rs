@@ -2,7 +2,8 @@ use serde_json::{json, Value};
 
 use super::super::Replicate;
 use super::SUCCEEDED;
-use crate::error::{ErrorKind, UpstreamBody, UpstreamError};
+use crate::error::{ErrorKind, UpstreamBody};
+use crate::providers::test_support::upstream_error;
 use crate::providers::ChatProvider;
 
 #[test]
@@ -100,14 +101,7 @@ fn failed_predictions_are_typed_errors_keeping_the_prediction() {
 #[test]
 fn problem_details_are_classified() {
     let classify = |status: u16, body: Value| {
-        let mut u = UpstreamError {
-            status: Some(status),
-            headers: vec![],
-            body: UpstreamBody::Json(body),
-            kind: ErrorKind::from_status(status),
-            retryable: crate::retry::status_is_retryable(status, &http::HeaderMap::new()),
-            retry_after: None,
-        };
+        let mut u = upstream_error(status, UpstreamBody::Json(body));
         Replicate.classify(&mut u);
         (u.kind, u.retryable)
     };

@@ -3,8 +3,8 @@ use serde_json::{json, Value};
 use super::super::stream::ReplicateStream;
 use super::super::Replicate;
 use crate::error::{Error, ErrorKind, UpstreamBody};
-use crate::providers::{ChatProvider, EventOutcome, StreamDecode};
-use crate::sse::SseDecoder;
+use crate::providers::test_support::decode_in_pieces;
+use crate::providers::{ChatProvider, EventOutcome, Framing, StreamDecode};
 use crate::stream::StreamSink;
 
 fn decode_transcript(
@@ -20,24 +20,10 @@ pub(super) fn decode_transcript_of(
     transcript: &str,
     piece: usize,
 ) -> (Vec<Value>, StreamSink, Result<EventOutcome, Error>) {
-    let mut framer = SseDecoder::new();
-    let mut events = Vec::new();
-    for chunk in transcript.as_bytes().chunks(piece) {
-        framer.feed(chunk, &mut events);
-    }
-    framer.finish(&mut events);
     let mut decoder = Replicate.stream_decoder(model);
-    let mut sink = StreamSink::default();
-    let mut last = Ok(EventOutcome::Continue);
-    for e in &events {
-        last = decoder.decode(e, &mut sink);
-        if !matches!(last, Ok(EventOutcome::Continue)) {
-            break;
-        }
-    }
-    let batch = sink
-        .take_batch()
-        .map_or_else(Vec::new, |b| serde_json::from_str(&b).unwrap());
+    let (batch, last, sink) =
+        decode_in_pieces(Framing::Sse, decoder.as_mut(), transcript.as_bytes(), piece);
+    let batch = batch.map_or_else(Vec::new, |b| serde_json::from_str(&b).unwrap());
     (batch, sink, last)
 }
 
