@@ -12,7 +12,8 @@ use crate::usage::Usage;
 // ---- requests ---------------------------------------------------------------------------------
 
 /// A chat-completions request. Fields a provider cannot take must be translated or rejected
-/// (see [`ChatRequest::reject_extra`]); none is dropped silently.
+/// (see [`ChatRequest::reject_extra`]); none is dropped silently. Nested objects (messages,
+/// parts, tools) refuse fields they do not know at parse time, for the same reason.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ChatRequest {
     pub model: String,
@@ -67,6 +68,7 @@ pub enum Role {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Message {
     pub role: Role,
     #[serde(default)]
@@ -77,16 +79,39 @@ pub struct Message {
     pub tool_call_id: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
+    /// Output-only fields of an earlier answer, accepted when that answer is sent back as
+    /// history and not forwarded: providers take no reasoning text or refusal as input.
+    #[serde(default)]
+    pub reasoning_content: Option<String>,
+    #[serde(default)]
+    pub refusal: Option<Value>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum Content {
     Text(String),
     Parts(Vec<Part>),
 }
 
+// By hand rather than `untagged`, so a bad part reports its own error (which field, which
+// type) instead of "did not match any variant".
+impl<'de> Deserialize<'de> for Content {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        match Value::deserialize(deserializer)? {
+            Value::String(text) => Ok(Content::Text(text)),
+            parts @ Value::Array(_) => serde_json::from_value(parts)
+                .map(Content::Parts)
+                .map_err(D::Error::custom),
+            other => Err(D::Error::custom(format!(
+                "content must be a string or an array of parts, not {other}"
+            ))),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Part {
     Text { text: String },
@@ -95,6 +120,7 @@ pub enum Part {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ImageUrl {
     pub url: String,
     #[serde(default)]
@@ -102,6 +128,7 @@ pub struct ImageUrl {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FileRef {
     #[serde(default)]
     pub file_id: Option<String>,
@@ -110,6 +137,7 @@ pub struct FileRef {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct ToolCall {
     pub id: String,
     #[serde(rename = "type", default = "function_type")]
@@ -122,6 +150,7 @@ fn function_type() -> String {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct FunctionCall {
     pub name: String,
     /// JSON text, as OpenAI sends it.
@@ -129,11 +158,16 @@ pub struct FunctionCall {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Tool {
+    /// Always `"function"`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
     pub function: FunctionDef,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FunctionDef {
     pub name: String,
     #[serde(default)]
@@ -165,6 +199,7 @@ pub enum ResponseFormat {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct JsonSchemaFormat {
     pub name: String,
     #[serde(default)]
@@ -549,6 +584,21 @@ mod tests {
             err.to_string(),
             "anthropic cannot take logit_bias, n: remove them or use a provider that supports them"
         );
+    }
+
+    #[test]
+    fn unknown_nested_fields_are_refused_not_dropped() {
+        let body = br#"{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","strict":true,"parameters":{}}}]}"#;
+        let err = ChatRequest::parse(body).unwrap_err();
+        assert!(err.to_string().contains("unknown field `strict`"), "{err}");
+        let body = br#"{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"u","mystery":1}}]}]}"#;
+        assert!(ChatRequest::parse(body)
+            .unwrap_err()
+            .to_string()
+            .contains("mystery"));
+        // An earlier answer sent back as history keeps its output-only fields.
+        let body = br#"{"model":"m","messages":[{"role":"assistant","content":"ok","refusal":null,"reasoning_content":"thought"}]}"#;
+        assert!(ChatRequest::parse(body).is_ok());
     }
 
     #[test]
