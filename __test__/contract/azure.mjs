@@ -4,6 +4,8 @@
 // streams open with a `prompt_filter_results` chunk, and errors use Azure's own bodies.
 import { createRequire } from 'node:module'
 
+import { checkOpenAiBody } from './openai.mjs'
+
 const require = createRequire(import.meta.url)
 const { completion, streamChunks, errorBody } = require('../../lib/testing.js')
 
@@ -134,75 +136,16 @@ export default {
     }
   },
 
-  /** The exact wire request each scenario must produce. */
+  /** The exact wire request each scenario must produce: Azure's URLs and key, OpenAI's body. */
   checkRequest(name, req, assert, ctx) {
-    const body = req.json
     assert.equal(req.headers['api-key'], API_KEY)
     assert.equal(req.headers.authorization, undefined)
-    switch (name) {
-      case 'text':
-      case 'stream':
-        assert.equal(req.method, 'POST')
-        assert.equal(req.path, deploymentPath(DEPLOYMENT, 'chat/completions'))
-        assert.equal(body.model, DEPLOYMENT)
-        assert.deepEqual(body.messages, [
-          { role: 'system', content: ctx.system },
-          { role: 'user', content: ctx.user },
-        ])
-        assert.equal(body.temperature, ctx.temperature)
-        assert.equal(body.max_tokens, ctx.maxTokens)
-        if (name === 'stream') assert.deepEqual([body.stream, body.stream_options], [true, { include_usage: true }])
-        else assert.equal(body.stream, undefined)
-        break
-      case 'tools':
-        assert.equal(req.path, deploymentPath(DEPLOYMENT, 'chat/completions'))
-        assert.deepEqual(body.tools, [
-          { type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: ctx.weatherSchema } },
-          { type: 'function', function: { name: 'get_time', description: 'Local time in a city', parameters: ctx.timeSchema } },
-        ])
-        break
-      case 'tool_result': {
-        const [, , assistant, tool1, tool2] = body.messages
-        assert.deepEqual(assistant.tool_calls, ctx.toolCalls)
-        assert.deepEqual([tool1, tool2], [
-          { role: 'tool', content: ctx.toolResults[0], tool_call_id: ctx.toolCalls[0].id },
-          { role: 'tool', content: ctx.toolResults[1], tool_call_id: ctx.toolCalls[1].id },
-        ])
-        assert.equal(body.tool_choice, 'auto')
-        break
-      }
-      case 'structured':
-        assert.deepEqual(body.response_format, {
-          type: 'json_schema',
-          json_schema: { name: ctx.agentName, strict: true, schema: ctx.outputSchema },
-        })
-        break
-      case 'image':
-        assert.deepEqual(body.messages[1].content, [
-          { type: 'text', text: ctx.user },
-          { type: 'image_url', image_url: { url: ctx.imageUrl } },
-          { type: 'image_url', image_url: { url: ctx.imageDataUrl } },
-        ])
-        break
-      case 'params':
-        assert.equal(req.path, deploymentPath(DEPLOYMENT, 'chat/completions'))
-        assert.equal(body.temperature, 0.2)
-        assert.equal(body.top_p, 0.9)
-        assert.equal(body.max_tokens, 50)
-        assert.deepEqual(body.stop, ['END'])
-        assert.equal(body.seed, 7)
-        break
-      case 'embed':
-        assert.equal(req.method, 'POST')
-        assert.equal(req.path, deploymentPath('text-embedding-3-small', 'embeddings'))
-        assert.deepEqual(body, { model: 'text-embedding-3-small', input: ['alpha', 'beta'] })
-        break
-      case 'models':
-        assert.equal(req.method, 'GET')
-        assert.equal(req.path, `/openai/models?api-version=${API_VERSION}`)
-        break
-      default:
-        throw new Error(`unknown request check ${name}`)
-    }
+    const path = {
+      embed: deploymentPath('text-embedding-3-small', 'embeddings'),
+      models: `/openai/models?api-version=${API_VERSION}`,
+    }[name] ?? deploymentPath(DEPLOYMENT, 'chat/completions')
+    assert.equal(req.path, path)
+    assert.equal(req.method, name === 'models' ? 'GET' : 'POST')
+    checkOpenAiBody(name, req.json, assert, ctx, DEPLOYMENT)
   },
 }

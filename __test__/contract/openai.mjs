@@ -23,6 +23,71 @@ const usageOf = (u) => ({
 })
 
 /**
+ * The request body every adapter that forwards OpenAI's format must send, untouched, for each
+ * scenario (shared with the Azure fixture, whose URLs and auth differ).
+ */
+export function checkOpenAiBody(name, body, assert, ctx, wireModel) {
+  switch (name) {
+    case 'text':
+    case 'stream':
+      assert.equal(body.model, wireModel)
+      assert.deepEqual(body.messages, [
+        { role: 'system', content: ctx.system },
+        { role: 'user', content: ctx.user },
+      ])
+      assert.equal(body.temperature, ctx.temperature)
+      assert.equal(body.max_tokens, ctx.maxTokens)
+      if (name === 'stream') assert.deepEqual([body.stream, body.stream_options], [true, { include_usage: true }])
+      else assert.equal(body.stream, undefined)
+      break
+    case 'tools':
+      assert.deepEqual(body.tools, [
+        { type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: ctx.weatherSchema } },
+        { type: 'function', function: { name: 'get_time', description: 'Local time in a city', parameters: ctx.timeSchema } },
+      ])
+      break
+    case 'tool_result': {
+      const [, , assistant, tool1, tool2] = body.messages
+      assert.deepEqual(assistant.tool_calls, ctx.toolCalls)
+      assert.deepEqual([tool1, tool2], [
+        { role: 'tool', content: ctx.toolResults[0], tool_call_id: ctx.toolCalls[0].id },
+        { role: 'tool', content: ctx.toolResults[1], tool_call_id: ctx.toolCalls[1].id },
+      ])
+      assert.equal(body.tool_choice, 'auto')
+      break
+    }
+    case 'structured':
+      assert.deepEqual(body.response_format, {
+        type: 'json_schema',
+        json_schema: { name: ctx.agentName, strict: true, schema: ctx.outputSchema },
+      })
+      break
+    case 'image':
+      assert.deepEqual(body.messages[1].content, [
+        { type: 'text', text: ctx.user },
+        { type: 'image_url', image_url: { url: ctx.imageUrl } },
+        { type: 'image_url', image_url: { url: ctx.imageDataUrl } },
+      ])
+      break
+    case 'params':
+      assert.equal(body.temperature, 0.2)
+      assert.equal(body.top_p, 0.9)
+      assert.equal(body.max_tokens, 50)
+      assert.deepEqual(body.stop, ['END'])
+      assert.equal(body.seed, 7)
+      break
+    case 'embed':
+      assert.deepEqual(body, { model: 'text-embedding-3-small', input: ['alpha', 'beta'] })
+      break
+    case 'models':
+      assert.equal(body, undefined)
+      break
+    default:
+      throw new Error(`unknown request check ${name}`)
+  }
+}
+
+/**
  * The fixture for a provider that speaks OpenAI's format: OpenAI itself and, as configured
  * profiles of the same adapter, the OpenAI-compatible family (see openai-compatible.mjs).
  */
@@ -75,69 +140,11 @@ export function openAiFixture({ id, wireModel, basePath = '/v1', apiKey = `sk-co
 
     /** The exact wire request each scenario must produce. */
     checkRequest(name, req, assert, ctx) {
-      const body = req.json
       assert.equal(req.headers.authorization, `Bearer ${apiKey}`)
-      switch (name) {
-        case 'text':
-        case 'stream':
-          assert.equal(req.method, 'POST')
-          assert.equal(req.path, `${basePath}/chat/completions`)
-          assert.equal(body.model, wireModel)
-          assert.deepEqual(body.messages, [
-            { role: 'system', content: ctx.system },
-            { role: 'user', content: ctx.user },
-          ])
-          assert.equal(body.temperature, ctx.temperature)
-          assert.equal(body.max_tokens, ctx.maxTokens)
-          if (name === 'stream') assert.deepEqual([body.stream, body.stream_options], [true, { include_usage: true }])
-          break
-        case 'tools':
-          assert.deepEqual(body.tools, [
-            { type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: ctx.weatherSchema } },
-            { type: 'function', function: { name: 'get_time', description: 'Local time in a city', parameters: ctx.timeSchema } },
-          ])
-          break
-        case 'tool_result': {
-          const [, , assistant, tool1, tool2] = body.messages
-          assert.deepEqual(assistant.tool_calls, ctx.toolCalls)
-          assert.deepEqual([tool1, tool2], [
-            { role: 'tool', content: ctx.toolResults[0], tool_call_id: ctx.toolCalls[0].id },
-            { role: 'tool', content: ctx.toolResults[1], tool_call_id: ctx.toolCalls[1].id },
-          ])
-          assert.equal(body.tool_choice, 'auto')
-          break
-        }
-        case 'structured':
-          assert.deepEqual(body.response_format, {
-            type: 'json_schema',
-            json_schema: { name: ctx.agentName, strict: true, schema: ctx.outputSchema },
-          })
-          break
-        case 'image':
-          assert.deepEqual(body.messages[1].content, [
-            { type: 'text', text: ctx.user },
-            { type: 'image_url', image_url: { url: ctx.imageUrl } },
-            { type: 'image_url', image_url: { url: ctx.imageDataUrl } },
-          ])
-          break
-        case 'params':
-          assert.equal(body.temperature, 0.2)
-          assert.equal(body.top_p, 0.9)
-          assert.equal(body.max_tokens, 50)
-          assert.deepEqual(body.stop, ['END'])
-          assert.equal(body.seed, 7)
-          break
-        case 'embed':
-          assert.equal(req.path, `${basePath}/embeddings`)
-          assert.deepEqual(body, { model: 'text-embedding-3-small', input: ['alpha', 'beta'] })
-          break
-        case 'models':
-          assert.equal(req.method, 'GET')
-          assert.equal(req.path, `${basePath}/models`)
-          break
-        default:
-          throw new Error(`unknown request check ${name}`)
-      }
+      const operation = { embed: 'embeddings', models: 'models' }[name] ?? 'chat/completions'
+      assert.equal(req.path, `${basePath}/${operation}`)
+      assert.equal(req.method, name === 'models' ? 'GET' : 'POST')
+      checkOpenAiBody(name, req.json, assert, ctx, wireModel)
     },
   }
 }
