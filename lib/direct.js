@@ -3,33 +3,39 @@
 // One provider by name, with OpenAI-shaped requests and answers: the seed "AI Router" surface
 // (create_provider('gpt', …)) over the same native adapters the JAF providers use.
 
-const { invalidInput, SwitchyardError } = require('./errors.js')
+const { invalidInput } = require('./errors.js')
 const { providerId } = require('./aliases.js')
-const { nativeClient, toSwitchyardError } = require('./provider.js')
+const { nativeClient, linkSignal, toSwitchyardError } = require('./provider.js')
 const { providerClientOptions, resolveModel } = require('./router.js')
 const { normalizeParameters } = require('./parameters.js')
 const { capabilitiesOf } = require('./capabilities.js')
 const { vertexCredentials } = require('./google-auth.js')
 const native = require('../index.js')
 
-/** Links an optional AbortSignal to a native AbortHandle for one call. */
-function abortHandle(signal, provider, model) {
-  if (!signal) return { handle: undefined, done: () => {} }
-  if (signal.aborted) throw new SwitchyardError({ kind: 'aborted', message: 'Request was aborted.', provider, model })
-  const handle = new native.AbortHandle()
-  const abort = () => handle.abort()
-  signal.addEventListener('abort', abort, { once: true })
-  return { handle, done: () => signal.removeEventListener('abort', abort) }
-}
-
 async function callNative(fn, provider, model, signal) {
-  const link = abortHandle(signal, provider, model)
+  const link = linkSignal(signal, provider, model)
   try {
     return await fn(link.handle)
   } catch (err) {
     throw toSwitchyardError(err)
   } finally {
-    link.done()
+    link.unlink()
+  }
+}
+
+/** Every value of a native stream, batch by batch; stopping early closes the upstream request. */
+async function* drain(stream, signal) {
+  const onAbort = () => stream.abort()
+  signal?.addEventListener('abort', onAbort, { once: true })
+  let complete = false
+  try {
+    for (let batch = await stream.next(); batch !== null; batch = await stream.next()) yield* JSON.parse(batch)
+    complete = true
+  } catch (err) {
+    throw toSwitchyardError(err)
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+    if (!complete) stream.abort()
   }
 }
 
@@ -116,20 +122,7 @@ function createProvider(name, settings = {}, options = {}) {
     async *stream(request, { signal } = {}) {
       const json = body(request, { stream: true, stream_options: { include_usage: true } })
       const stream = await callNative((h) => client.stream(json, request.model, h), id, request.model, signal)
-      const onAbort = () => stream.abort()
-      signal?.addEventListener('abort', onAbort, { once: true })
-      let complete = false
-      try {
-        for (let batch = await stream.next(); batch !== null; batch = await stream.next()) {
-          yield* JSON.parse(batch)
-        }
-        complete = true
-      } catch (err) {
-        throw toSwitchyardError(err)
-      } finally {
-        signal?.removeEventListener('abort', onAbort)
-        if (!complete) stream.abort()
-      }
+      yield* drain(stream, signal)
     },
 
     /** Embeddings for `input` (a string or strings), in OpenAI's shape. */
@@ -163,15 +156,7 @@ function createProvider(name, settings = {}, options = {}) {
         '',
         undefined,
       )
-      let complete = false
-      try {
-        for (let batch = await stream.next(); batch !== null; batch = await stream.next()) yield* JSON.parse(batch)
-        complete = true
-      } catch (err) {
-        throw toSwitchyardError(err)
-      } finally {
-        if (!complete) stream.abort()
-      }
+      yield* drain(stream)
     },
   }
   Object.assign(provider, EXTRAS[id]?.(provider, { settings, options }))

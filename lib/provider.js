@@ -262,4 +262,4 @@ function makeLiteLLMProvider(baseURL, apiKey, proxyConfig, defaultHeaders, optio
   return makeJafProvider((model) => ({ provider: PROVIDER_LABEL, client, model }), options)
 }
 
-module.exports = { makeLiteLLMProvider, makeJafProvider, nativeClient, transportOptions, headerList, toSwitchyardError }
+module.exports = { makeLiteLLMProvider, makeJafProvider, nativeClient, transportOptions, headerList, linkSignal, toSwitchyardError }
