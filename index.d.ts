@@ -15,31 +15,26 @@ export declare class AbortHandle {
   abort(): void
 }
 
-/** A client for one OpenAI-compatible upstream, sharing the process-wide connection pool. */
+/** A client for one provider, sharing the process-wide connection pool; made by `createClient`. */
 export declare class NativeClient {
-  /**
-   * A client for `provider`: a provider id (`openai`, `anthropic`, … as `resolveModel`
-   * names them) or `litellm` (OpenAI's wire format at `options.baseUrl`).
-   */
-  constructor(provider: string, options: BindingClientOptions)
   /** One chat completion. `body` is the request JSON; resolves to the response JSON. */
-  complete(body: string, model: string, abort?: AbortHandle | undefined | null): Promise<string>
+  complete(body: string, model: string, abort?: AbortHandle | undefined | null): Promise<string | NativeFailure>
   /** A streamed chat completion: resolves once the upstream accepted the request. */
-  stream(body: string, model: string, abort?: AbortHandle | undefined | null): Promise<NativeStream>
+  stream(body: string, model: string, abort?: AbortHandle | undefined | null): Promise<NativeStream | NativeFailure>
   /** Embeddings: `body` is OpenAI's `{ model, input }`; resolves to OpenAI's embeddings JSON. */
-  embed(body: string, model: string, abort?: AbortHandle | undefined | null): Promise<string>
+  embed(body: string, model: string, abort?: AbortHandle | undefined | null): Promise<string | NativeFailure>
   /** The provider's models as `{"object":"list","data":[…]}` JSON. */
-  listModels(): Promise<string>
+  listModels(): Promise<string | NativeFailure>
   /** Any JSON endpoint under the base URL, with the client's credentials, retries and errors. */
-  request(method: string, path: string, body?: string | undefined | null): Promise<string>
+  request(method: string, path: string, body?: string | undefined | null): Promise<string | NativeFailure>
   /** An endpoint that streams JSON values (`framing`: `ndjson` or `sse`), each a chunk. */
-  requestStream(method: string, path: string, body: string | undefined | null, framing: 'ndjson' | 'sse'): Promise<NativeStream>
+  requestStream(method: string, path: string, body: string | undefined | null, framing: 'ndjson' | 'sse'): Promise<NativeStream | NativeFailure>
 }
 
 /** An open stream. Dropping it, or `abort()`, closes the upstream request. */
 export declare class NativeStream {
   /** The chunks ready now as a JSON array string (waiting only when none are), `null` at the end. */
-  next(): Promise<string | null>
+  next(): Promise<string | null | NativeFailure>
   /** Stop reading and close the upstream request. */
   abort(): void
 }
@@ -89,6 +84,16 @@ export interface BindingHeader {
   value?: string
 }
 
+/** USD per million tokens. */
+export interface BindingPrice {
+  input: number
+  output: number
+  /** Cached prompt tokens; billed as input when absent. */
+  cachedInput?: number
+  /** Reasoning tokens (part of the completion); billed as output when absent. */
+  reasoning?: number
+}
+
 /** One provider Switchyard can reach. */
 export interface BindingProviderProfile {
   id: string
@@ -118,20 +123,80 @@ export interface BindingResolvedModel {
   baseUrlEnv: Array<string>
 }
 
+/** What one call saw, for its usage report. */
+export interface BindingUsageInput {
+  model: string
+  /** The upstream's `usage` object as JSON, when it sent one. */
+  usageJson?: string
+  /** Characters of the request body, for the estimate when no usage arrived. */
+  requestChars: number
+  /** Characters of content delivered, for the estimate when no usage arrived. */
+  deliveredChars: number
+  /** Overrides the list price. */
+  price?: BindingPrice
+}
+
+/** Token counts in OpenAI's names, with the cost. */
+export interface BindingUsageReport {
+  promptTokens: number
+  completionTokens: number
+  totalTokens: number
+  /** Prompt tokens served from the provider's cache (billed at the cached price). */
+  cachedTokens: number
+  /** Completion tokens spent reasoning. */
+  reasoningTokens: number
+  /** The counts are guesses (≈4 characters a token): the upstream never reported usage. */
+  estimated: boolean
+  /** USD; `null` when the model has no known price. */
+  cost?: number
+}
+
+/**
+ * A client for `provider`: a provider id (`openai`, `anthropic`, … as `resolveModel` names
+ * them) or `litellm` (OpenAI's wire format at `options.baseUrl`).
+ */
+export declare function createClient(provider: string, options: BindingClientOptions): Outcome<NativeClient>
+
+/** Every error kind, defined once in the core; `ERROR_KINDS` and the `.d.ts` union follow it. */
+export declare function errorKinds(): Array<string>
+
 /** List-price cost in USD of a call to `model`, or `null` when the model is not in the table. */
 export declare function estimateCost(model: string, promptTokens: number, completionTokens: number, cachedTokens?: number | undefined | null): number | null
 
 /** Every provider id and its defaults. */
 export declare function listProviders(): Array<BindingProviderProfile>
 
+/** A failed call, as data. Field names are `SwitchyardError`'s. */
+export interface NativeFailure {
+  /** One of `errorKinds()`. */
+  kind: string
+  message: string
+  retryable: boolean
+  provider: string
+  model: string
+  /** The upstream's HTTP status, when it answered with one. */
+  status?: number
+  /** The upstream's response headers (lower-case names), with the status. */
+  headers?: Record<string, string>
+  /** The body's `error` object, as the `openai` SDK exposes it. */
+  error?: any
+  /** The whole upstream body: JSON, or the text of a non-JSON page. */
+  body?: any
+  /** Seconds the upstream asked us to wait. */
+  retryAfter?: number
+}
+
 /**
  * Route a LiteLLM-style model name (`anthropic/claude-…`, `gpt-4o`) to its provider, reading the
  * provider's environment variables now.
  */
-export declare function resolveModel(model: string): BindingResolvedModel
+export declare function resolveModel(model: string): Outcome<BindingResolvedModel>
 
 /**
  * Panics inside the Rust core on purpose. It exists so the test suite can prove a panic
- * rejects a promise instead of taking down the Node process.
+ * resolves as an `internal` failure instead of taking down the Node process.
  */
-export declare function triggerPanicForTesting(message: string): Promise<void>
+export declare function triggerPanicForTesting(message: string): Promise<undefined | NativeFailure>
+
+/** The usage report of one call: the upstream's counts (or an estimate) and their cost. */
+export declare function usageReport(input: BindingUsageInput): BindingUsageReport

@@ -11,7 +11,7 @@ import { rejection } from './support/assertions.mjs'
 
 const require = createRequire(import.meta.url)
 const { makeLiteLLMProvider, SwitchyardError } = require('../lib/index.js')
-const { toSwitchyardError } = require('../lib/provider.js')
+const { nativeAsync } = require('../lib/native.js')
 const native = require('../index.js')
 const { startMockUpstream, completion, streamChunks, errorBody } = require('../lib/testing.js')
 
@@ -855,9 +855,10 @@ describe('bad input', () => {
 })
 
 describe('panics', () => {
-  test('a Rust panic rejects a promise and the process keeps working', async () => {
-    const raw = await rejection(native.triggerPanicForTesting('boom'))
-    const err = toSwitchyardError(raw)
+  test('a Rust panic resolves as an internal failure and the process keeps working', async () => {
+    const failure = await native.triggerPanicForTesting('boom')
+    assert.equal(failure.kind, 'internal', 'the failure crosses as data')
+    const err = await rejection(nativeAsync(() => native.triggerPanicForTesting('boom')))
     assertSwitchyard(err, 'internal')
     assert.match(err.message, /boom/)
     const res = await provider().getCompletion(state(), agent(), {})

@@ -6,6 +6,7 @@ import net from 'node:net'
 
 const require = createRequire(import.meta.url)
 const { startMockUpstream, completion, streamChunks, errorBody } = require('../lib/testing.js')
+const { SwitchyardError } = require('../lib/errors.js')
 
 const post = (mock, body, { path = '/chat/completions', headers = {}, ...init } = {}) =>
   fetch(`${mock.baseURL}${path}`, {
@@ -407,9 +408,16 @@ describe('mock upstream server', () => {
     }
   })
 
-  test('unrecognised reply objects answer 500', async () => {
-    mock.reply({ bogus: true })
-    const res = await post(mock, {})
+  test('unrecognised reply objects are refused when queued', () => {
+    for (const bad of [{ bogus: true }, { json: {}, sse: [] }, null, 'json', { sse: 'x' }, { json: {}, status: 'teapot' }]) {
+      assert.throws(() => mock.reply(bad), (err) => err instanceof SwitchyardError && err.kind === 'invalid_input' && /^reply\[0\]/.test(err.message))
+    }
+  })
+
+  test('unrecognised replies from a handler answer 500', async () => {
+    const scripted = await startMockUpstream({ handler: () => ({ bogus: true }) })
+    after(() => scripted.close())
+    const res = await post(scripted, {})
     assert.equal(res.status, 500)
     assert.match((await res.json()).error.message, /unrecognised mock reply/)
   })

@@ -5,77 +5,82 @@
 
 const { invalidInput } = require('./errors.js')
 const { providerId } = require('./aliases.js')
-const { nativeClient, linkSignal, toSwitchyardError } = require('./provider.js')
-const { providerClientOptions, resolveModel } = require('./router.js')
+const native = require('./native.js')
+const { sharedTransport, wireModel } = require('./model-routing.js')
 const { normalizeParameters } = require('./parameters.js')
 const { capabilitiesOf } = require('./capabilities.js')
-const { vertexCredentials } = require('./google-auth.js')
-const native = require('../index.js')
+const v = require('./validate.js')
 
-async function callNative(fn, provider, model, signal) {
-  const link = linkSignal(signal, provider, model)
-  try {
-    return await fn(link.handle)
-  } catch (err) {
-    throw toSwitchyardError(err)
-  } finally {
-    link.unlink()
-  }
+/** `{ signal }` call options. */
+function callOptions(opts, path) {
+  if (v.optObject(opts, path) === undefined) return {}
+  return { signal: v.optSignal(v.read(opts, 'signal', `${path}.signal`), `${path}.signal`) }
 }
 
-/** Every value of a native stream, batch by batch; stopping early closes the upstream request. */
-async function* drain(stream, signal) {
-  const onAbort = () => stream.abort()
-  signal?.addEventListener('abort', onAbort, { once: true })
-  let complete = false
-  try {
-    for (let batch = await stream.next(); batch !== null; batch = await stream.next()) yield* JSON.parse(batch)
-    complete = true
-  } catch (err) {
-    throw toSwitchyardError(err)
-  } finally {
-    signal?.removeEventListener('abort', onAbort)
-    if (!complete) stream.abort()
-  }
+/** A request object with a model: checked as JSON data, then serialised once. */
+function requestBody(id, request, extra) {
+  v.object(request, 'request')
+  const model = v.read(request, 'model', 'request.model')
+  v.string(model, 'request.model', { nonEmpty: true })
+  v.jsonValue(request, 'request')
+  return { model, body: v.jsonText({ ...request, model: wireModel(id, model), ...extra }, 'request') }
+}
+
+/** A JSON payload for a provider endpoint, or `undefined`. */
+const payloadText = (payload) => (payload === undefined ? undefined : v.jsonText(payload, 'payload'))
+
+function endpointPath(method, path) {
+  v.string(method, 'method', { nonEmpty: true, maxBytes: 32, headerSafe: true })
+  v.string(path, 'path', { headerSafe: true })
+  if (!path.startsWith('/')) throw invalidInput('path must start with "/"')
 }
 
 /**
  * One provider. `settings`: `{ apiKey, baseURL, headers, apiVersion, region, project,
- * awsAccessKeyId, awsSecretAccessKey, awsSessionToken }`; `options`: timeouts, retries, proxy.
+ * awsAccessKeyId, awsSecretAccessKey, awsSessionToken, appName, appUrl, credentials }`;
+ * `options`: timeouts, retries, proxy.
  */
-function createProvider(name, settings = {}, options = {}) {
-  const id = providerId(name)
-  const profile = native.listProviders().find((p) => p.id === id)
-  const clientSettings = withAppHeaders(id, settings)
-  const makeClient = (s) => nativeClient(id, providerClientOptions(s, options))
-  // Decided once: a Vertex AI service account's token expires, so that client is looked up per call.
-  const vertex = id === 'vertex_ai' ? vertexCredentials(clientSettings, makeClient) : null
-  const client = vertex ? refreshingClient(vertex.clientNow) : makeClient(clientSettings)
-  const wireModel = (model) => {
-    if (typeof model !== 'string' || model.length === 0) throw invalidInput('the request needs a model', { provider: id })
-    return model.startsWith(`${id}/`) ? model.slice(id.length + 1) : model
+function createProvider(name, settings, options) {
+  try {
+    v.string(name, 'name', { nonEmpty: true, maxBytes: 256 })
+    const id = providerId(name)
+    return makeProvider(id, native.providerSettings(settings, 'settings'), sharedTransport(options, 'options'))
+  } catch (err) {
+    throw v.typed(err, 'createProvider')
   }
-  const body = (request, extra) => JSON.stringify({ ...request, model: wireModel(request.model), ...extra })
+}
+
+function makeProvider(id, settings, transport) {
+  const profile = native.listProviders().find((p) => p.id === id)
+  const clientNow = native.clientSource(id, settings, transport)
+  const call = (method, model, signal, ...args) => native.callNative(async (h) => (await clientNow())[method](...args, h), { provider: id, model, signal })
+  const fetchJson = async (method, ...args) => JSON.parse(await native.callNative(async () => (await clientNow())[method](...args), { provider: id, model: '' }))
 
   /** An OpenAI request from seed-style arguments: a prompt, a system prompt, loose parameters. */
-  const promptRequest = (model, prompt, { systemPrompt, parameters } = {}) => ({
-    model,
-    messages: [...(systemPrompt ? [{ role: 'system', content: systemPrompt }] : []), { role: 'user', content: prompt }],
-    ...normalizeParameters(parameters, id),
-  })
+  const promptRequest = (model, prompt, opts) => {
+    v.string(prompt, 'prompt', { maxBytes: v.LIMITS.bodyBytes })
+    if (v.optObject(opts, 'opts') === undefined) return { model, messages: [{ role: 'user', content: prompt }] }
+    const systemPrompt = v.optString(v.read(opts, 'systemPrompt', 'opts.systemPrompt'), 'opts.systemPrompt', { maxBytes: v.LIMITS.bodyBytes })
+    const parameters = v.optObject(v.read(opts, 'parameters', 'opts.parameters'), 'opts.parameters')
+    return {
+      model,
+      messages: [...(systemPrompt ? [{ role: 'system', content: systemPrompt }] : []), { role: 'user', content: prompt }],
+      ...normalizeParameters(parameters, id),
+    }
+  }
 
   const provider = {
     id,
 
     /** One prompt in, `{ text, finishReason, usage, raw }` out. */
-    async execute(model, prompt, opts = {}) {
+    async execute(model, prompt, opts) {
       const raw = await provider.chat(promptRequest(model, prompt, opts), opts)
       const choice = raw.choices[0]
       return { text: choice.message.content ?? '', finishReason: choice.finish_reason, usage: raw.usage, raw }
     },
 
     /** One prompt in, the answer's text pieces out as they arrive. */
-    async *streamExecute(model, prompt, opts = {}) {
+    async *streamExecute(model, prompt, opts) {
       for await (const chunk of provider.stream(promptRequest(model, prompt, opts), opts)) {
         const text = chunk.choices?.[0]?.delta?.content
         if (text) yield text
@@ -83,11 +88,14 @@ function createProvider(name, settings = {}, options = {}) {
     },
 
     /** Models whose id, name or description mentions `query`, optionally from one vendor (`openai/…`). */
-    async searchModels({ query = '', provider: vendor } = {}) {
+    async searchModels(filter) {
+      v.optObject(filter, 'filter')
+      const query = (filter && v.optString(v.read(filter, 'query', 'filter.query'), 'filter.query')) ?? ''
+      const vendor = filter && v.optString(v.read(filter, 'provider', 'filter.provider'), 'filter.provider')
       const needle = query.toLowerCase()
       return (await provider.listModels()).filter((m) => {
-        const text = [m.id, m.name, m.description].filter(Boolean).join(' ').toLowerCase()
-        return text.includes(needle) && (!vendor || m.id.startsWith(`${vendor}/`))
+        const text = [m.id, m.name, m.description].filter((s) => typeof s === 'string').join(' ').toLowerCase()
+        return text.includes(needle) && (!vendor || String(m.id).startsWith(`${vendor}/`))
       })
     },
 
@@ -98,99 +106,62 @@ function createProvider(name, settings = {}, options = {}) {
         else await provider.listModels()
         return { valid: true }
       } catch (error) {
-        return { valid: false, error: toSwitchyardError(error) }
+        return { valid: false, error: v.typed(error, 'validateConfig') }
       }
     },
 
     /** What this provider is and can do. */
     getInfo() {
-      return {
-        id,
-        adapter: profile.adapter,
-        baseURL: settings.baseURL ?? resolveBase(profile),
-        capabilities: capabilitiesOf(id),
-      }
+      return { id, adapter: profile.adapter, baseURL: settings.baseURL ?? resolveBase(profile), capabilities: capabilitiesOf(id) }
     },
 
     /** A chat completion (OpenAI's request and response shapes). */
-    async chat(request, { signal } = {}) {
-      const text = await callNative((h) => client.complete(body(request), request.model, h), id, request.model, signal)
-      return JSON.parse(text)
+    async chat(request, opts) {
+      const { signal } = callOptions(opts, 'opts')
+      const { model, body } = requestBody(id, request)
+      return JSON.parse(await call('complete', model, signal, body, model))
     },
 
     /** A streamed chat completion: an async iterable of OpenAI `chat.completion.chunk`s. */
-    async *stream(request, { signal } = {}) {
-      const json = body(request, { stream: true, stream_options: { include_usage: true } })
-      const stream = await callNative((h) => client.stream(json, request.model, h), id, request.model, signal)
-      yield* drain(stream, signal)
+    async *stream(request, opts) {
+      const { signal } = callOptions(opts, 'opts')
+      const { model, body } = requestBody(id, request, { stream: true, stream_options: { include_usage: true } })
+      yield* native.streamNative(async (h) => (await clientNow()).stream(body, model, h), { provider: id, model, signal })
     },
 
     /** Embeddings for `input` (a string or strings), in OpenAI's shape. */
-    async embed(request, { signal } = {}) {
-      const text = await callNative((h) => client.embed(body(request), request.model, h), id, request.model, signal)
-      return JSON.parse(text)
+    async embed(request, opts) {
+      const { signal } = callOptions(opts, 'opts')
+      const { model, body } = requestBody(id, request)
+      return JSON.parse(await call('embed', model, signal, body, model))
     },
 
     /** The provider's models: `[{ id, … }]`, each with what the provider says of it. */
     async listModels() {
-      const text = await callNative(() => client.listModels(), id, '', undefined)
-      return JSON.parse(text).data
+      return (await fetchJson('listModels')).data
     },
 
     /** Any other JSON endpoint of the provider, with the same credentials, retries and errors. */
     async request(method, path, payload) {
-      const text = await callNative(
-        () => client.request(method, path, payload === undefined ? undefined : JSON.stringify(payload)),
-        id,
-        '',
-        undefined,
-      )
-      return JSON.parse(text)
+      endpointPath(method, path)
+      return fetchJson('request', method, path, payloadText(payload))
     },
 
     /** An endpoint that streams JSON values (`ndjson` or `sse`): an async iterable of them. */
     async *requestStream(method, path, payload, framing = 'ndjson') {
-      const stream = await callNative(
-        () => client.requestStream(method, path, payload === undefined ? undefined : JSON.stringify(payload), framing),
-        id,
-        '',
-        undefined,
-      )
-      yield* drain(stream)
+      endpointPath(method, path)
+      v.optOneOf(framing, 'framing', ['ndjson', 'sse'])
+      const text = payloadText(payload)
+      yield* native.streamNative(async () => (await clientNow()).requestStream(method, path, text, framing), { provider: id, model: '' })
     },
   }
-  Object.assign(provider, EXTRAS[id]?.(provider, { settings, options }))
-  return provider
-}
-
-/** A native client's face whose calls first await `clientNow()` for the current client. */
-function refreshingClient(clientNow) {
-  const via =
-    (method) =>
-    async (...args) =>
-      (await clientNow())[method](...args)
-  return {
-    complete: via('complete'),
-    stream: via('stream'),
-    embed: via('embed'),
-    listModels: via('listModels'),
-    request: via('request'),
-    requestStream: via('requestStream'),
-  }
+  Object.assign(provider, EXTRAS[id]?.(provider, { settings, transport }))
+  return v.typedMethods(provider, id)
 }
 
 function resolveBase(profile) {
   for (const name of profile.baseUrlEnv) if (process.env[name]?.trim()) return process.env[name]
   return profile.defaultBaseUrl ?? null
-}
-
-/** OpenRouter ranks apps by these headers (seed 003's `app_name` / `app_url`). */
-function withAppHeaders(id, settings) {
-  if (id !== 'openrouter' || !(settings.appName || settings.appUrl)) return settings
-  const headers = { ...settings.headers }
-  if (settings.appUrl) headers['HTTP-Referer'] = settings.appUrl
-  if (settings.appName) headers['X-Title'] = settings.appName
-  return { ...settings, headers }
 }
 
 /** Endpoints only some providers have. */
@@ -202,13 +173,13 @@ const EXTRAS = {
       return { credits: data.total_credits - data.total_usage, totalCredits: data.total_credits, totalUsage: data.total_usage }
     },
   }),
-  llamacpp: (provider, { settings, options }) => {
+  llamacpp: (provider, { settings, transport }) => {
     // llama-server serves /health and /props at its root, beside the OpenAI routes under /v1.
     let root
     const rootClient = () => {
       if (!root) {
         const base = (settings.baseURL ?? resolveBase(native.listProviders().find((p) => p.id === 'llamacpp'))).replace(/\/v1\/?$/, '')
-        root = createProvider('llamacpp', { ...settings, baseURL: base }, options)
+        root = makeProvider('llamacpp', { ...settings, baseURL: base }, transport)
       }
       return root
     }
@@ -221,8 +192,8 @@ const EXTRAS = {
   },
   ollama: (provider) => ({
     /** Download a model; yields Ollama's progress objects as they arrive. */
-    pullModel: (model) => provider.requestStream('POST', '/api/pull', { model, stream: true }, 'ndjson'),
-    deleteModel: (model) => provider.request('DELETE', '/api/delete', { model }),
+    pullModel: (model) => provider.requestStream('POST', '/api/pull', { model: v.string(model, 'model', { nonEmpty: true }), stream: true }, 'ndjson'),
+    deleteModel: (model) => provider.request('DELETE', '/api/delete', { model: v.string(model, 'model', { nonEmpty: true }) }),
   }),
 }
 

@@ -1,22 +1,7 @@
 'use strict'
 
-/** The stable classification every Switchyard error carries in `kind`. */
-const ERROR_KINDS = Object.freeze([
-  'rate_limited',
-  'auth',
-  'invalid_request',
-  'not_found',
-  'upstream_error',
-  'timeout',
-  'network',
-  'bad_response',
-  'aborted',
-  'invalid_input',
-  'internal',
-  'context_length_exceeded',
-  'content_filter',
-  'overloaded',
-])
+/** The stable classification every Switchyard error carries in `kind`: defined once, in the core. */
+const ERROR_KINDS = Object.freeze(require('../index.js').errorKinds())
 
 // Class names the `openai` SDK gives the same failures, so `err.name` reads the same to JAF users.
 const SDK_NAMES_BY_STATUS = {
@@ -44,7 +29,7 @@ function sdkName(status, kind) {
  */
 class SwitchyardError extends Error {
   constructor(fields) {
-    super(fields.message)
+    super(fields.message, fields.cause === undefined ? undefined : { cause: fields.cause })
     this.name = sdkName(fields.status, fields.kind)
     this.kind = fields.kind
     this.retryable = fields.retryable ?? false
@@ -57,6 +42,7 @@ class SwitchyardError extends Error {
     this.request_id = fields.headers?.['x-request-id']
     this.provider = fields.provider
     this.model = fields.model
+    if (fields.path !== undefined) this.path = fields.path
     if (fields.body !== undefined) this.body = fields.body
     if (fields.retryAfter !== undefined) this.retryAfter = fields.retryAfter
     if (fields.delivered !== undefined) this.delivered = fields.delivered

@@ -4,14 +4,20 @@
 
 const { createProvider } = require('./direct.js')
 const { providerId } = require('./aliases.js')
-const { resolveModel } = require('./router.js')
+const { resolveModel } = require('./native.js')
+const { sharedTransport } = require('./model-routing.js')
 const { invalidInput } = require('./errors.js')
-const { toSwitchyardError } = require('./provider.js')
+const v = require('./validate.js')
 
 class ProviderManager {
   /** `options`: timeouts, retries and proxy for every provider it creates. */
-  constructor(options = {}) {
-    this.options = options
+  constructor(options) {
+    try {
+      sharedTransport(options, 'options')
+    } catch (err) {
+      throw v.typed(err, 'ProviderManager')
+    }
+    this.options = options ?? {}
     this.providers = new Map()
   }
 
@@ -23,6 +29,7 @@ class ProviderManager {
   }
 
   getProvider(name) {
+    v.string(name, 'name', { nonEmpty: true, maxBytes: 256 })
     const provider = this.providers.get(providerId(name))
     if (!provider) throw invalidInput(`no provider ${JSON.stringify(name)} was added`)
     return provider
@@ -32,6 +39,12 @@ class ProviderManager {
   route(model) {
     const { provider: id } = resolveModel(model)
     return this.providers.get(id) ?? this.addProvider(id)
+  }
+
+  /** The model of an OpenAI-shaped request, checked. */
+  static modelOf(request) {
+    v.object(request, 'request')
+    return v.read(request, 'model', 'request.model')
   }
 
   // The providers take the full model name and strip their own prefix once, so
@@ -54,7 +67,7 @@ class ProviderManager {
 
   /** An OpenAI-shaped chat request routed by its `model`. */
   async chat(request, opts) {
-    return this.route(request.model).chat(request, opts)
+    return this.route(ProviderManager.modelOf(request)).chat(request, opts)
   }
 
   /** `{ [providerId]: models }` for every added provider; a provider that fails gives `{ error }`. */
@@ -64,7 +77,7 @@ class ProviderManager {
         try {
           return [id, await provider.listModels()]
         } catch (err) {
-          return [id, { error: toSwitchyardError(err) }]
+          return [id, { error: v.typed(err, `${id}.listModels`) }]
         }
       }),
     )
@@ -76,5 +89,7 @@ class ProviderManager {
     return Object.fromEntries([...this.providers].map(([id, provider]) => [id, provider.getInfo()]))
   }
 }
+
+v.typedMethods(ProviderManager.prototype, 'ProviderManager')
 
 module.exports = { ProviderManager }

@@ -4,94 +4,40 @@
 // instructions live here), everything on the wire in Rust. One boundary crossing per call, one
 // per stream batch.
 
-const native = require('../index.js')
-const { SwitchyardError, invalidInput } = require('./errors.js')
+const native = require('./native.js')
 const { buildChatRequest } = require('./request.js')
+const v = require('./validate.js')
 
 const PROVIDER_LABEL = 'litellm'
 
-const NATIVE_ERROR_MARKER = 'SWITCHYARD_ERROR:'
-
-/** Turn a native rejection (a marked JSON payload in the message) into a `SwitchyardError`. */
-function toSwitchyardError(err, extra) {
-  if (err instanceof SwitchyardError) return Object.assign(err, extra)
-  const message = err?.message
-  if (typeof message === 'string' && message.startsWith(NATIVE_ERROR_MARKER)) {
-    return new SwitchyardError({ ...JSON.parse(message.slice(NATIVE_ERROR_MARKER.length)), ...extra })
-  }
-  return err
-}
-
-function headerList(defaultHeaders) {
-  if (!defaultHeaders) return undefined
-  return Object.entries(defaultHeaders).map(([name, value]) => ({
-    name,
-    value: value === null || value === undefined ? undefined : String(value),
-  }))
-}
-
-function checkBaseURL(baseURL) {
-  try {
-    const url = new URL(baseURL)
-    if (url.protocol === 'http:' || url.protocol === 'https:') return
-  } catch {
-    // Reported below.
-  }
-  throw invalidInput(`baseURL must be an absolute http(s) URL, got ${JSON.stringify(String(baseURL))}`, {
-    provider: PROVIDER_LABEL,
-  })
-}
-
-/** Links an AbortSignal to a native AbortHandle for the life of one call. */
-function linkSignal(signal, provider, model) {
-  if (!signal) return { handle: undefined, onAbort: () => {}, unlink: () => {} }
-  if (signal.aborted) {
-    throw new SwitchyardError({ kind: 'aborted', message: 'Request was aborted.', provider, model })
-  }
-  const handle = new native.AbortHandle()
-  const listeners = [() => handle.abort()]
-  const fire = () => listeners.forEach((l) => l())
-  signal.addEventListener('abort', fire, { once: true })
+/** The options every JAF provider takes beside its transport: `signal`, `onUsage`, `pricing`. */
+function jafOptions(options, path) {
+  if (v.optObject(options, path) === undefined) return { transport: {} }
+  const field = (key) => v.read(options, key, `${path}.${key}`)
+  const pricing = v.optObject(field('pricing'), `${path}.pricing`)
   return {
-    handle,
-    onAbort: (listener) => listeners.push(listener),
-    unlink: () => signal.removeEventListener('abort', fire),
+    transport: native.transportOptions(options, path),
+    signal: v.optSignal(field('signal'), `${path}.signal`),
+    onUsage: v.optFunction(field('onUsage'), `${path}.onUsage`),
+    pricing: pricing && Object.fromEntries(v.entries(pricing, `${path}.pricing`, 10_000).map(([model, p]) => [model, native.price(p, `${path}.pricing[${JSON.stringify(model)}]`)])),
   }
-}
-
-function usageOf(raw) {
-  if (!raw) return null
-  return {
-    prompt_tokens: raw.prompt_tokens ?? 0,
-    completion_tokens: raw.completion_tokens ?? 0,
-    total_tokens: raw.total_tokens ?? (raw.prompt_tokens ?? 0) + (raw.completion_tokens ?? 0),
-  }
-}
-
-function costOf(model, usage, pricing) {
-  if (!usage) return null
-  const price = pricing?.[model]
-  if (price) {
-    return (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1_000_000
-  }
-  return native.estimateCost(model, usage.prompt_tokens, usage.completion_tokens, null)
 }
 
 /**
- * Calls `onUsage` once per call, on every exit path. When a stream ends before the upstream
- * reported usage (abort, error), the counts are estimated (≈4 characters a token) and marked so.
+ * Calls `onUsage` once per call, on every exit path, with usage and cost from the core. When a
+ * stream ends before the upstream reported usage (abort, error), the counts are estimates and
+ * marked so. What `onUsage` throws is reported as a warning: the call's own outcome stands.
  */
 function makeReporter(onUsage, pricing) {
   if (!onUsage) return undefined
   return (report) => {
-    let usage = usageOf(report.rawUsage)
-    let estimated = false
-    if (!usage) {
-      const prompt = Math.ceil(report.requestChars / 4)
-      const completion = Math.ceil((report.delivered?.contentChars ?? 0) / 4)
-      usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion }
-      estimated = true
-    }
+    const { usage, estimated, cost } = native.usageReport(
+      report.model,
+      report.rawUsage,
+      report.requestChars,
+      report.delivered?.contentChars ?? 0,
+      pricing?.[report.model],
+    )
     const event = {
       provider: report.provider,
       model: report.model,
@@ -99,7 +45,7 @@ function makeReporter(onUsage, pricing) {
       outcome: report.outcome,
       usage,
       estimated,
-      cost: costOf(report.model, usage, pricing),
+      cost,
       durationMs: performance.now() - report.started,
       ...(report.delivered && { delivered: report.delivered }),
       ...(report.error && { error: report.error }),
@@ -107,31 +53,30 @@ function makeReporter(onUsage, pricing) {
     try {
       onUsage(event)
     } catch (err) {
-      process.emitWarning(`switchyard: onUsage threw: ${err?.message ?? err}`)
+      process.emitWarning(`switchyard: onUsage threw (${v.typeOf(err)}${err?.name ? ` ${err.name}` : ''})`)
     }
   }
 }
 
 const outcomeOf = (err) => (err?.kind === 'aborted' ? 'aborted' : 'error')
 
-/** The native client options shared by every provider: timeouts, retries, proxy. */
-function transportOptions(options, proxyConfig) {
-  return {
-    timeoutMs: options.timeoutMs,
-    connectTimeoutMs: options.connectTimeoutMs,
-    maxRetries: options.maxRetries,
-    httpProxy: proxyConfig?.httpProxy,
-    httpsProxy: proxyConfig?.httpsProxy,
-    noProxy: proxyConfig?.noProxy,
+/** JAF's stream events for one canonical chunk. */
+function* jafEvents(chunk, usage) {
+  const choice = chunk?.choices?.[0]
+  const delta = choice?.delta
+  if (delta) {
+    if (delta.content) yield { delta: delta.content, raw: chunk }
+    if (Array.isArray(delta.tool_calls)) {
+      for (const call of delta.tool_calls) {
+        const fn = call.function || {}
+        yield {
+          toolCallDelta: { index: call.index ?? 0, id: call.id, type: 'function', function: { name: fn.name, argumentsDelta: fn.arguments } },
+          raw: chunk,
+        }
+      }
+    }
   }
-}
-
-function nativeClient(provider, clientOptions) {
-  try {
-    return new native.NativeClient(provider, clientOptions)
-  } catch (err) {
-    throw toSwitchyardError(err)
-  }
+  if (choice?.finish_reason) yield { isDone: true, finishReason: choice.finish_reason, usage, raw: chunk }
 }
 
 /**
@@ -141,103 +86,70 @@ function nativeClient(provider, clientOptions) {
 function makeJafProvider(route, options) {
   const report = makeReporter(options.onUsage, options.pricing)
 
-  /**
-   * The request body for `model` on its route: the provider's own model id goes on the wire.
-   * `route` may answer with a promise (a client whose credentials are refreshed).
-   */
-  async function prepare(model, params, extra) {
+  /** The checked request, its route and its body: the provider's own model id goes on the wire. */
+  async function prepare(state, agent, config, extra) {
+    const { model, params, signal } = await buildChatRequest(state, agent, config)
     const target = await route(model)
     const wire = target.model === model ? params : { ...params, model: target.model }
-    return { target, body: JSON.stringify(extra ? { ...wire, ...extra } : wire) }
+    const body = v.bodyText(JSON.stringify(extra ? { ...wire, ...extra } : wire), 'the request')
+    return { model, target, body, signal: signal ?? options.signal }
   }
 
   return {
     async getCompletion(state, agent, config) {
-      const { model, params } = await buildChatRequest(state, agent, config)
-      const { target, body } = await prepare(model, params)
+      let prepared
+      try {
+        prepared = await prepare(state, agent, config)
+      } catch (err) {
+        throw v.typed(err, 'getCompletion')
+      }
+      const { model, target, body, signal } = prepared
       const { provider, client } = target
       const started = performance.now()
-      const link = linkSignal(config?.signal ?? options.signal, provider, model)
       try {
-        const resp = JSON.parse(await client.complete(body, model, link.handle))
+        const resp = JSON.parse(await native.callNative((h) => client.complete(body, model, h), { provider, model, signal }))
         report?.({ provider, model, stream: false, outcome: 'ok', rawUsage: resp.usage, requestChars: body.length, started })
         // Some providers (Bedrock) do not name the model in their answers.
         return { ...resp.choices[0], usage: resp.usage, model: resp.model || target.model, id: resp.id, created: resp.created }
       } catch (err) {
-        const error = toSwitchyardError(err)
+        const error = v.typed(err, 'getCompletion')
         report?.({ provider, model, stream: false, outcome: outcomeOf(error), requestChars: body.length, started, error })
         throw error
-      } finally {
-        link.unlink()
       }
     },
 
     async *getCompletionStream(state, agent, config) {
-      const { model, params } = await buildChatRequest(state, agent, config)
-      const { target, body } = await prepare(model, params, { stream: true, stream_options: { include_usage: true } })
+      let prepared
+      try {
+        prepared = await prepare(state, agent, config, { stream: true, stream_options: { include_usage: true } })
+      } catch (err) {
+        throw v.typed(err, 'getCompletionStream')
+      }
+      const { model, target, body, signal } = prepared
       const { provider, client } = target
       const started = performance.now()
-      const link = linkSignal(config?.signal ?? options.signal, provider, model)
-      const delivered = { chunks: 0, contentChars: 0, toolCallDeltas: 0, finishReason: null }
-      let streamUsage = null
+      const progress = { delivered: native.newDelivered(), usage: null }
       let outcome = 'aborted'
       let failure
-      let stream
       try {
-        stream = await client.stream(body, model, link.handle)
-        link.onAbort(() => stream.abort())
-        for (let batch = await stream.next(); batch !== null; batch = await stream.next()) {
-          for (const chunk of JSON.parse(batch)) {
-            delivered.chunks++
-            if (chunk?.usage) streamUsage = chunk.usage
-            const choice = chunk?.choices?.[0]
-            const delta = choice?.delta
-            if (delta) {
-              if (delta.content) {
-                delivered.contentChars += delta.content.length
-                yield { delta: delta.content, raw: chunk }
-              }
-              if (Array.isArray(delta.tool_calls)) {
-                for (const call of delta.tool_calls) {
-                  const fn = call.function || {}
-                  delivered.toolCallDeltas++
-                  yield {
-                    toolCallDelta: {
-                      index: call.index ?? 0,
-                      id: call.id,
-                      type: 'function',
-                      function: { name: fn.name, argumentsDelta: fn.arguments },
-                    },
-                    raw: chunk,
-                  }
-                }
-              }
-            }
-            if (choice?.finish_reason) {
-              delivered.finishReason = choice.finish_reason
-              yield { isDone: true, finishReason: choice.finish_reason, usage: streamUsage, raw: chunk }
-            }
-          }
-        }
+        const chunks = native.streamNative((h) => client.stream(body, model, h), { provider, model, signal }, progress)
+        for await (const chunk of chunks) yield* jafEvents(chunk, progress.usage)
         outcome = 'ok'
-        if (streamUsage) yield { isDone: true, usage: streamUsage }
+        if (progress.usage) yield { isDone: true, usage: progress.usage }
       } catch (err) {
-        failure = toSwitchyardError(err, { delivered: { ...delivered }, ...(streamUsage && { usage: streamUsage }) })
-        outcome = outcomeOf(failure)
-        throw failure
+        failure = err
+        outcome = outcomeOf(err)
+        throw err
       } finally {
-        // Reached early when the consumer stops iterating: close the upstream request.
-        if (outcome !== 'ok') stream?.abort()
-        link.unlink()
         report?.({
           provider,
           model,
           stream: true,
           outcome,
-          rawUsage: streamUsage,
+          rawUsage: progress.usage,
           requestChars: body.length,
           started,
-          delivered,
+          delivered: progress.delivered,
           error: failure,
         })
       }
@@ -249,17 +161,20 @@ function makeJafProvider(route, options) {
  * A drop-in for `@xynehq/jaf`'s `makeLiteLLMProvider`. `baseURL` defaults to LITELLM_URL,
  * NEXT_PUBLIC_LITELLM_URL, then http://localhost:4000; `apiKey` to LITELLM_API_KEY, then 'anything'.
  */
-function makeLiteLLMProvider(baseURL, apiKey, proxyConfig, defaultHeaders, options = {}) {
-  baseURL ??= process.env.LITELLM_URL || process.env.NEXT_PUBLIC_LITELLM_URL || 'http://localhost:4000'
-  apiKey ??= process.env.LITELLM_API_KEY || 'anything'
-  checkBaseURL(baseURL)
-  const client = nativeClient(PROVIDER_LABEL, {
-    baseUrl: baseURL,
-    apiKey,
-    headers: headerList(defaultHeaders),
-    ...transportOptions(options, proxyConfig),
-  })
-  return makeJafProvider((model) => ({ provider: PROVIDER_LABEL, client, model }), options)
+function makeLiteLLMProvider(baseURL, apiKey, proxyConfig, defaultHeaders, options) {
+  try {
+    const opts = jafOptions(options, 'options')
+    const settings = {
+      baseURL: v.optHttpUrl(baseURL ?? (process.env.LITELLM_URL || process.env.NEXT_PUBLIC_LITELLM_URL || 'http://localhost:4000'), 'baseURL'),
+      apiKey: v.optString(apiKey ?? (process.env.LITELLM_API_KEY || 'anything'), 'apiKey', { headerSafe: true }),
+      headers: defaultHeaders,
+    }
+    v.optHeaders(defaultHeaders, 'defaultHeaders')
+    const client = native.createClient(PROVIDER_LABEL, settings, { ...opts.transport, ...native.proxyOptions(proxyConfig, 'proxyConfig') })
+    return makeJafProvider((model) => ({ provider: PROVIDER_LABEL, client, model }), opts)
+  } catch (err) {
+    throw v.typed(err, 'makeLiteLLMProvider')
+  }
 }
 
-module.exports = { makeLiteLLMProvider, makeJafProvider, nativeClient, transportOptions, headerList, linkSignal, toSwitchyardError }
+module.exports = { makeLiteLLMProvider, makeJafProvider, jafOptions }

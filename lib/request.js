@@ -7,114 +7,224 @@
 const { invalidInput } = require('./errors.js')
 const { zodToJsonSchema, toResponseFormat } = require('./zod-schema.js')
 const { documentPart } = require('./documents.js')
+const v = require('./validate.js')
+
+// JAF's messages name the unknown role or part type; a value that could be anything else (a key
+// pasted in the wrong field) is named by its type only.
+const word = (value) => (typeof value === 'string' && /^[a-z_]{1,20}$/.test(value) ? value : v.typeOf(value))
+const ATTACHMENT_KINDS = ['image', 'document', 'file']
 
 /** JAF's `getTextContent`: text parts joined by a space; null becomes ''. */
-function textOf(content) {
+function textOf(content, path) {
   if (typeof content === 'string') return content
-  if (Array.isArray(content)) {
-    return content
-      .filter((item) => item && typeof item === 'object' && item.type === 'text')
-      .map((item) => item.text || '')
-      .join(' ')
+  if (content === null || content === undefined) return ''
+  if (v.isObject(content, path)) {
+    // JAF reads `{ text }` or `{ content }` objects too.
+    const text = v.read(content, 'text', `${path}.text`) || v.read(content, 'content', `${path}.content`) || ''
+    return v.string(text, `${path}.text`)
   }
-  if (content && typeof content === 'object') return content.text || content.content || ''
-  return String(content || '')
+  if (!Array.isArray(content)) throw invalidInput(`${path} must be a string, an array of content parts or null, got ${v.typeOf(content)}`)
+  v.array(content, path)
+  const texts = []
+  for (let i = 0; i < content.length; i++) {
+    const item = v.read(content, i, `${path}[${i}]`)
+    if (v.isObject(item, `${path}[${i}]`) && v.read(item, 'type', `${path}[${i}].type`) === 'text') {
+      texts.push(v.optString(v.read(item, 'text', `${path}[${i}].text`), `${path}[${i}].text`) || '')
+    }
+  }
+  return texts.join(' ')
 }
 
-function contentPart(part) {
-  switch (part?.type) {
+function contentPart(part, path) {
+  v.object(part, path)
+  const field = (obj, key, at) => v.read(obj, key, `${at}.${key}`)
+  switch (field(part, 'type', path)) {
     case 'text':
-      return { type: 'text', text: part.text }
-    case 'image_url':
-      return { type: 'image_url', image_url: { url: part.image_url.url, detail: part.image_url.detail } }
-    case 'file':
-      return { type: 'file', file: { file_id: part.file.file_id, format: part.file.format } }
+      return { type: 'text', text: v.string(field(part, 'text', path), `${path}.text`) }
+    case 'image_url': {
+      const image = v.object(field(part, 'image_url', path), `${path}.image_url`)
+      const at = `${path}.image_url`
+      return {
+        type: 'image_url',
+        image_url: { url: v.string(field(image, 'url', at), `${at}.url`), detail: v.optOneOf(field(image, 'detail', at), `${at}.detail`, ['low', 'high', 'auto']) },
+      }
+    }
+    case 'file': {
+      const file = v.object(field(part, 'file', path), `${path}.file`)
+      const at = `${path}.file`
+      return { type: 'file', file: { file_id: v.string(field(file, 'file_id', at), `${at}.file_id`), format: v.optString(field(file, 'format', at), `${at}.format`) } }
+    }
     default:
-      throw invalidInput(`Unknown content part type: ${part?.type}`)
+      throw invalidInput(`Unknown content part type: ${word(v.read(part, 'type', `${path}.type`))}`, { path: `${path}.type` })
   }
 }
 
-const hasAttachments = (msg) => Array.isArray(msg.attachments) && msg.attachments.length > 0
+/** An attachment's fields, checked and copied. */
+function attachmentOf(att, path) {
+  v.object(att, path)
+  const str = (key) => v.optString(v.read(att, key, `${path}.${key}`), `${path}.${key}`, { maxBytes: v.LIMITS.bodyBytes })
+  const kind = v.read(att, 'kind', `${path}.kind`)
+  if (!ATTACHMENT_KINDS.includes(kind)) throw invalidInput(`${path}.kind must be one of "image", "document", "file", got ${v.typeOf(kind)}`)
+  return { kind, mimeType: str('mimeType'), name: str('name'), url: str('url'), data: str('data'), format: str('format') }
+}
 
-async function userMessageWithAttachments(msg) {
+async function userMessageWithAttachments(text, attachments) {
   const parts = []
-  const text = textOf(msg.content)
   if (text && text.trim().length > 0) parts.push({ type: 'text', text })
-  for (const att of msg.attachments) {
+  for (const att of attachments) {
     if (att.kind === 'image') {
       // An explicit URL wins over inline data; an image with neither a URL nor a MIME type is skipped.
       const url = att.url ? att.url : att.data && att.mimeType ? `data:${att.mimeType};base64,${att.data}` : undefined
       if (url) parts.push({ type: 'image_url', image_url: { url } })
-    } else if (att.kind === 'document' || att.kind === 'file') {
+    } else {
       parts.push(await documentPart(att))
     }
   }
   return { role: 'user', content: parts }
 }
 
+/** JAF tool calls, checked and copied: `[{ id, type: 'function', function: { name, arguments } }]`. */
+function toolCallsOf(calls, path) {
+  if (v.optArray(calls, path) === undefined) return undefined
+  return Array.from(calls, (_, i) => {
+    const at = `${path}[${i}]`
+    const call = v.object(v.read(calls, i, at), at)
+    const fn = v.object(v.read(call, 'function', `${at}.function`), `${at}.function`)
+    return {
+      id: v.string(v.read(call, 'id', `${at}.id`), `${at}.id`),
+      type: v.optOneOf(v.read(call, 'type', `${at}.type`), `${at}.type`, ['function']) ?? 'function',
+      function: {
+        name: v.string(v.read(fn, 'name', `${at}.function.name`), `${at}.function.name`),
+        arguments: v.string(v.read(fn, 'arguments', `${at}.function.arguments`), `${at}.function.arguments`, { maxBytes: v.LIMITS.bodyBytes }),
+      },
+    }
+  })
+}
+
 /** One JAF message as chat completions wants it; a Promise only when attachments need work. */
-function convertMessage(msg) {
-  switch (msg.role) {
-    case 'user':
-      if (Array.isArray(msg.content)) return { role: 'user', content: msg.content.map(contentPart) }
-      return hasAttachments(msg) ? userMessageWithAttachments(msg) : { role: 'user', content: textOf(msg.content) }
+function convertMessage(msg, path) {
+  v.object(msg, path)
+  const field = (key) => v.read(msg, key, `${path}.${key}`)
+  const content = field('content')
+  switch (field('role')) {
+    case 'user': {
+      if (v.isObject(content, `${path}.content`) || typeof content === 'string' || content === null || content === undefined) {
+        const attachments = v.optArray(field('attachments'), `${path}.attachments`)
+        const text = textOf(content, `${path}.content`)
+        if (!attachments || attachments.length === 0) return { role: 'user', content: text }
+        const checked = Array.from(attachments, (_, i) => attachmentOf(v.read(attachments, i, `${path}.attachments[${i}]`), `${path}.attachments[${i}]`))
+        return userMessageWithAttachments(text, checked)
+      }
+      v.array(content, `${path}.content`)
+      return { role: 'user', content: Array.from(content, (_, i) => contentPart(v.read(content, i, `${path}.content[${i}]`), `${path}.content[${i}]`)) }
+    }
     case 'assistant':
-      return { role: 'assistant', content: textOf(msg.content), tool_calls: msg.tool_calls }
+      return { role: 'assistant', content: textOf(content, `${path}.content`), tool_calls: toolCallsOf(field('tool_calls'), `${path}.tool_calls`) }
     case 'tool':
-      return { role: 'tool', content: textOf(msg.content), tool_call_id: msg.tool_call_id }
+      return {
+        role: 'tool',
+        content: textOf(content, `${path}.content`),
+        tool_call_id: v.optString(field('tool_call_id'), `${path}.tool_call_id`),
+      }
     default:
-      throw invalidInput(`Unknown message role: ${msg.role}`)
+      // JAF's own message, word for word; `path` says where.
+      throw invalidInput(`Unknown message role: ${word(field('role'))}`, { path: `${path}.role` })
   }
 }
 
 const toolsByList = new WeakMap()
 
-function toolsOf(tools) {
-  if (!tools || tools.length === 0) return undefined
-  let converted = toolsByList.get(tools)
-  if (!converted) {
-    converted = tools.map((t) => ({
-      type: 'function',
-      function: {
-        name: t.schema.name,
-        description: t.schema.description,
-        parameters: zodToJsonSchema(t.schema.parameters, `tool "${t.schema.name}" parameter schema`),
-      },
-    }))
-    toolsByList.set(tools, converted)
+/** Schema conversion over user objects: anything it trips on is the tool's fault, not a crash. */
+function converted(fn, path) {
+  try {
+    return fn()
+  } catch (cause) {
+    if (cause?.kind) throw cause
+    throw invalidInput(`${path} is not a zod schema Switchyard can read`, { cause })
   }
-  return converted
+}
+
+function toolsOf(tools) {
+  if (v.optArray(tools, 'agent.tools', 1024) === undefined || tools.length === 0) return undefined
+  let out = toolsByList.get(tools)
+  if (!out) {
+    out = Array.from(tools, (_, i) => {
+      const at = `agent.tools[${i}]`
+      const tool = v.object(v.read(tools, i, at), at)
+      const schema = v.object(v.read(tool, 'schema', `${at}.schema`), `${at}.schema`)
+      const name = v.string(v.read(schema, 'name', `${at}.schema.name`), `${at}.schema.name`, { nonEmpty: true })
+      const parameters = v.read(schema, 'parameters', `${at}.schema.parameters`)
+      return {
+        type: 'function',
+        function: {
+          name,
+          description: v.optString(v.read(schema, 'description', `${at}.schema.description`), `${at}.schema.description`),
+          parameters: converted(() => zodToJsonSchema(parameters, `tool "${name}" parameter schema`), `${at}.schema.parameters`),
+        },
+      }
+    })
+    toolsByList.set(tools, out)
+  }
+  return out
+}
+
+function modelConfigOf(agent) {
+  const config = v.optObject(v.read(agent, 'modelConfig', 'agent.modelConfig'), 'agent.modelConfig')
+  if (!config) return {}
+  const field = (key) => v.read(config, key, `agent.modelConfig.${key}`)
+  const reasoning = v.optObject(field('reasoning'), 'agent.modelConfig.reasoning')
+  return {
+    name: v.optString(field('name'), 'agent.modelConfig.name'),
+    temperature: v.optNumber(field('temperature'), 'agent.modelConfig.temperature', { min: 0, max: 2 }),
+    maxTokens: v.optNumber(field('maxTokens'), 'agent.modelConfig.maxTokens', { min: 1, max: 2 ** 31 - 1, integer: true }),
+    effort: reasoning && v.optString(v.read(reasoning, 'effort', 'agent.modelConfig.reasoning.effort'), 'agent.modelConfig.reasoning.effort'),
+  }
 }
 
 /**
- * The chat-completions request for one JAF turn: `{ model, params }`.
- * Throws `invalid_input` for what JAF would also refuse (no model, unknown role or part type).
+ * The chat-completions request for one JAF turn: `{ model, params, signal }`, every field it
+ * reads checked. Throws `invalid_input` for what JAF would also refuse (no model, unknown role or
+ * part type) and for any value of the wrong type; a throwing `instructions()` is the cause.
  */
 async function buildChatRequest(state, agent, config) {
-  const model = agent.modelConfig?.name ?? config?.modelOverride
-  if (!model) throw invalidInput(`Model not specified for agent ${agent.name}`)
-  const messages = [{ role: 'system', content: agent.instructions(state) }]
+  v.object(state, 'state')
+  v.object(agent, 'agent')
+  v.optObject(config, 'config')
+  const agentName = v.optString(v.read(agent, 'name', 'agent.name'), 'agent.name')
+  const modelConfig = modelConfigOf(agent)
+  const modelOverride = config && v.optString(v.read(config, 'modelOverride', 'config.modelOverride'), 'config.modelOverride')
+  const signal = config && v.optSignal(v.read(config, 'signal', 'config.signal'), 'config.signal')
+  const model = modelConfig.name ?? modelOverride
+  if (!model) throw invalidInput(`Model not specified for agent ${agentName}`)
+  const stateMessages = v.array(v.read(state, 'messages', 'state.messages'), 'state.messages')
+  const instructions = v.read(agent, 'instructions', 'agent.instructions')
+  if (typeof instructions !== 'function') throw invalidInput(`agent.instructions must be a function, got ${v.typeOf(instructions)}`)
+  const system = v.callUser(instructions, [state], 'agent.instructions(state)')
+  if (typeof system !== 'string') throw invalidInput(`agent.instructions(state) must return a string, got ${v.typeOf(system)}`)
+  const messages = [{ role: 'system', content: system }]
   let pending = false
-  for (const msg of state.messages) {
-    const converted = convertMessage(msg)
+  let lastRole
+  for (let i = 0; i < stateMessages.length; i++) {
+    const msg = v.read(stateMessages, i, `state.messages[${i}]`)
+    const converted = convertMessage(msg, `state.messages[${i}]`)
     pending ||= typeof converted.then === 'function'
     messages.push(converted)
+    lastRole = pending && typeof converted.then === 'function' ? 'user' : converted.role
   }
   const resolved = pending ? await Promise.all(messages) : messages
-  const tools = toolsOf(agent.tools)
-  const lastMessage = state.messages[state.messages.length - 1]
+  const tools = toolsOf(v.read(agent, 'tools', 'agent.tools'))
+  const outputCodec = v.read(agent, 'outputCodec', 'agent.outputCodec')
   const params = {
     model,
     messages: resolved,
-    temperature: agent.modelConfig?.temperature,
-    max_tokens: agent.modelConfig?.maxTokens,
+    temperature: modelConfig.temperature,
+    max_tokens: modelConfig.maxTokens,
     tools,
-    tool_choice: tools && lastMessage?.role === 'tool' ? 'auto' : undefined,
-    response_format: toResponseFormat(agent.outputCodec, agent.name),
+    tool_choice: tools && lastRole === 'tool' ? 'auto' : undefined,
+    response_format: converted(() => toResponseFormat(outputCodec, agentName), 'agent.outputCodec'),
   }
-  const effort = agent.modelConfig?.reasoning?.effort
-  if (effort) params.reasoning_effort = effort
-  return { model, params }
+  if (modelConfig.effort) params.reasoning_effort = modelConfig.effort
+  return { model, params, signal }
 }
 
 module.exports = { buildChatRequest }

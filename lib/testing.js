@@ -4,10 +4,12 @@
 //
 // Switchyard's HTTP client lives in Rust (reqwest), so nock/msw cannot intercept it. Tests instead
 // point the provider's baseURL at this server, queue replies, and inspect the recorded requests.
-// Only node built-ins are used so the module can be required from any test setup.
+// Node built-ins plus Switchyard's own input checks, so mistakes are typed errors like everywhere else.
 
 const http = require('node:http')
 const crypto = require('node:crypto')
+const { SwitchyardError, invalidInput } = require('./errors.js')
+const v = require('./validate.js')
 
 const DEFAULT_MODEL = 'gpt-4o-mini'
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
@@ -227,9 +229,7 @@ class MockUpstream {
 
   /** Enqueue replies; each request consumes the oldest one. */
   reply(...replies) {
-    for (const r of replies) {
-      if (!r || typeof r !== 'object') throw new TypeError('reply() expects reply objects')
-    }
+    replies.forEach((r, i) => checkReply(r, `reply[${i}]`))
     this._queue.push(...replies)
     return this
   }
@@ -382,10 +382,41 @@ class MockUpstream {
   }
 }
 
+const REPLY_FORMS = ['json', 'error', 'sse', 'raw', 'hang', 'destroy']
+
+/** A reply is checked when queued, so a mistake fails the test that wrote it, not a request. */
+function checkReply(reply, path) {
+  v.object(reply, path)
+  const forms = REPLY_FORMS.filter((form) => v.read(reply, form, `${path}.${form}`) !== undefined)
+  if (forms.length !== 1) throw invalidInput(`${path} must have exactly one of ${REPLY_FORMS.join(', ')} (it has ${forms.length})`)
+  const at = (key) => `${path}.${key}`
+  v.optNumber(v.read(reply, 'status', at('status')), at('status'), { min: 100, max: 999, integer: true })
+  for (const key of ['delayMs', 'chunkDelayMs', 'disconnectAfter']) v.optNumber(v.read(reply, key, at(key)), at(key), { min: 0, max: 2 ** 31 - 1 })
+  v.optHeaders(v.read(reply, 'headers', at('headers')), at('headers'))
+  if (forms[0] === 'sse') v.array(reply.sse, at('sse'))
+  if (forms[0] === 'error') {
+    const spec = v.object(reply.error, at('error'))
+    v.optNumber(v.read(spec, 'status', at('error.status')), at('error.status'), { min: 100, max: 999, integer: true })
+    v.optHeaders(v.read(spec, 'headers', at('error.headers')), at('error.headers'))
+  }
+  if (forms[0] === 'json') v.jsonValue(reply.json, at('json'))
+}
+
 /**
  * Start a mock OpenAI-compatible upstream on 127.0.0.1 (an ephemeral port unless `port` is given).
  */
-function startMockUpstream(options = {}) {
+function startMockUpstream(options) {
+  try {
+    v.optObject(options, 'options')
+    v.optNumber(options && v.read(options, 'port', 'options.port'), 'options.port', { min: 0, max: 65535, integer: true })
+    v.optFunction(options && v.read(options, 'handler', 'options.handler'), 'options.handler')
+  } catch (err) {
+    return Promise.reject(v.typed(err, 'startMockUpstream'))
+  }
+  return listen(options ?? {})
+}
+
+function listen(options) {
   let mock
   const server = http.createServer((req, res) => {
     const receivedAt = Date.now()
@@ -430,9 +461,9 @@ function startMockUpstream(options = {}) {
   server.on('clientError', (_err, socket) => socket.destroy())
 
   return new Promise((resolve, reject) => {
-    server.once('error', reject)
+    server.once('error', (cause) => reject(new SwitchyardError({ kind: 'network', message: `the mock upstream could not listen on 127.0.0.1 (${cause.code})`, cause })))
     server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject)
+      server.removeAllListeners('error')
       mock = new MockUpstream(server, options)
       resolve(mock)
     })

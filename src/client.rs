@@ -10,7 +10,7 @@ use switchyard_core::{ChatClient, ChatStream, Error};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use crate::errors::{to_napi, CallLabel};
+use crate::errors::{outcome, CallLabel, Outcome};
 use crate::options::{client_config, BindingClientOptions};
 use crate::spawn;
 
@@ -34,48 +34,43 @@ impl AbortHandle {
     }
 }
 
-/// A client for one OpenAI-compatible upstream, sharing the process-wide connection pool.
+/// A client for one provider, sharing the process-wide connection pool; made by `createClient`.
 #[napi]
 pub struct NativeClient {
     inner: Arc<ChatClient>,
     provider: String,
 }
 
-#[napi]
-impl NativeClient {
-    /// A client for `provider`: a provider id (`openai`, `anthropic`, … as `resolveModel`
-    /// names them) or `litellm` (OpenAI's wire format at `options.baseUrl`).
-    #[napi(constructor)]
-    pub fn new(provider: String, options: BindingClientOptions) -> Result<Self> {
-        let label = CallLabel {
-            provider: provider.clone(),
-            model: String::new(),
-        };
-        let client = client_config(&provider, options)
-            .and_then(ChatClient::new)
-            .map_err(|e| to_napi(e, &label))?;
-        Ok(Self {
+/// A client for `provider`: a provider id (`openai`, `anthropic`, … as `resolveModel` names
+/// them) or `litellm` (OpenAI's wire format at `options.baseUrl`).
+#[napi(catch_unwind)]
+pub fn create_client(provider: String, options: BindingClientOptions) -> Outcome<NativeClient> {
+    let label = CallLabel::new(provider.clone(), "");
+    let client = client_config(&provider, options).and_then(ChatClient::new);
+    outcome(
+        client.map(|client| NativeClient {
             inner: Arc::new(client),
             provider,
-        })
-    }
+        }),
+        &label,
+    )
+}
 
+#[napi]
+impl NativeClient {
     fn label(&self, model: String) -> CallLabel {
-        CallLabel {
-            provider: self.provider.clone(),
-            model,
-        }
+        CallLabel::new(self.provider.clone(), model)
     }
 
     /// One chat completion. `body` is the request JSON; resolves to the response JSON.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string | NativeFailure>")]
     pub fn complete<'env>(
         &self,
         env: &'env Env,
         body: String,
         model: String,
         abort: Option<&AbortHandle>,
-    ) -> Result<PromiseRaw<'env, String>> {
+    ) -> Result<PromiseRaw<'env, Outcome<String>>> {
         let client = self.inner.clone();
         let cancel = abort.map(|a| a.token.clone());
         spawn(env, self.label(model), cancel, async move {
@@ -84,14 +79,14 @@ impl NativeClient {
     }
 
     /// A streamed chat completion: resolves once the upstream accepted the request.
-    #[napi(ts_return_type = "Promise<NativeStream>")]
+    #[napi(ts_return_type = "Promise<NativeStream | NativeFailure>")]
     pub fn stream<'env>(
         &self,
         env: &'env Env,
         body: String,
         model: String,
         abort: Option<&AbortHandle>,
-    ) -> Result<PromiseRaw<'env, NativeStream>> {
+    ) -> Result<PromiseRaw<'env, Outcome<NativeStream>>> {
         let client = self.inner.clone();
         let label = self.label(model);
         let cancel = abort.map(|a| a.token.clone());
@@ -102,14 +97,14 @@ impl NativeClient {
     }
 
     /// Embeddings: `body` is OpenAI's `{ model, input }`; resolves to OpenAI's embeddings JSON.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string | NativeFailure>")]
     pub fn embed<'env>(
         &self,
         env: &'env Env,
         body: String,
         model: String,
         abort: Option<&AbortHandle>,
-    ) -> Result<PromiseRaw<'env, String>> {
+    ) -> Result<PromiseRaw<'env, Outcome<String>>> {
         let client = self.inner.clone();
         let cancel = abort.map(|a| a.token.clone());
         spawn(env, self.label(model), cancel, async move {
@@ -118,8 +113,8 @@ impl NativeClient {
     }
 
     /// The provider's models as `{"object":"list","data":[…]}` JSON.
-    #[napi(ts_return_type = "Promise<string>")]
-    pub fn list_models<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, String>> {
+    #[napi(ts_return_type = "Promise<string | NativeFailure>")]
+    pub fn list_models<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Outcome<String>>> {
         let client = self.inner.clone();
         spawn(env, self.label(String::new()), None, async move {
             client.list_models().await
@@ -127,14 +122,14 @@ impl NativeClient {
     }
 
     /// Any JSON endpoint under the base URL, with the client's credentials, retries and errors.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string | NativeFailure>")]
     pub fn request<'env>(
         &self,
         env: &'env Env,
         method: String,
         path: String,
         body: Option<String>,
-    ) -> Result<PromiseRaw<'env, String>> {
+    ) -> Result<PromiseRaw<'env, Outcome<String>>> {
         let client = self.inner.clone();
         let method = parse_method(&method);
         spawn(env, self.label(String::new()), None, async move {
@@ -143,7 +138,7 @@ impl NativeClient {
     }
 
     /// An endpoint that streams JSON values (`framing`: `ndjson` or `sse`), each a chunk.
-    #[napi(ts_return_type = "Promise<NativeStream>")]
+    #[napi(ts_return_type = "Promise<NativeStream | NativeFailure>")]
     pub fn request_stream<'env>(
         &self,
         env: &'env Env,
@@ -151,7 +146,7 @@ impl NativeClient {
         path: String,
         body: Option<String>,
         #[napi(ts_arg_type = "'ndjson' | 'sse'")] framing: String,
-    ) -> Result<PromiseRaw<'env, NativeStream>> {
+    ) -> Result<PromiseRaw<'env, Outcome<NativeStream>>> {
         let client = self.inner.clone();
         let method = parse_method(&method);
         let label = self.label(String::new());
@@ -195,8 +190,8 @@ impl NativeStream {
 #[napi]
 impl NativeStream {
     /// The chunks ready now as a JSON array string (waiting only when none are), `null` at the end.
-    #[napi(ts_return_type = "Promise<string | null>")]
-    pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<String>>> {
+    #[napi(ts_return_type = "Promise<string | null | NativeFailure>")]
+    pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Outcome<Option<String>>>> {
         let inner = self.inner.clone();
         let cancel = self.cancel.clone();
         spawn(env, self.label.clone(), None, async move {

@@ -1,11 +1,12 @@
-//! The one place core errors become JS errors. The rejection's message carries a JSON payload
-//! that `lib/errors.js` turns into a `SwitchyardError` with `kind`, `status`, `error`, ...
+//! The one place core errors become JS values. A failed call resolves with a `NativeFailure`
+//! (plain data, never a thrown string) that `lib/native.js` turns into a `SwitchyardError`.
 
-use serde_json::{json, Map, Value};
-use switchyard_core::{Error, UpstreamBody};
+use std::collections::HashMap;
 
-/// Prefixes a payload so the JS side never mistakes another error for one of ours.
-const MARKER: &str = "SWITCHYARD_ERROR:";
+use napi::bindgen_prelude::Either;
+use napi_derive::napi;
+use serde_json::Value;
+use switchyard_core::{Error, ErrorKind, UpstreamBody};
 
 /// Who a call was for, attached to every error it raises.
 #[derive(Clone)]
@@ -14,35 +15,78 @@ pub struct CallLabel {
     pub model: String,
 }
 
-pub fn to_napi(err: Error, label: &CallLabel) -> napi::Error {
-    let mut payload = Map::new();
-    payload.insert("kind".into(), err.kind().as_str().into());
-    payload.insert("message".into(), err.to_string().into());
-    payload.insert("retryable".into(), err.retryable().into());
-    payload.insert("provider".into(), label.provider.clone().into());
-    payload.insert("model".into(), label.model.clone().into());
+impl CallLabel {
+    pub fn new(provider: impl Into<String>, model: impl Into<String>) -> Self {
+        Self {
+            provider: provider.into(),
+            model: model.into(),
+        }
+    }
+}
+
+/// A failed call, as data. Field names are `SwitchyardError`'s.
+#[napi(object)]
+pub struct NativeFailure {
+    /// One of `errorKinds()`.
+    pub kind: String,
+    pub message: String,
+    pub retryable: bool,
+    pub provider: String,
+    pub model: String,
+    /// The upstream's HTTP status, when it answered with one.
+    pub status: Option<u32>,
+    /// The upstream's response headers (lower-case names), with the status.
+    pub headers: Option<HashMap<String, String>>,
+    /// The body's `error` object, as the `openai` SDK exposes it.
+    pub error: Option<Value>,
+    /// The whole upstream body: JSON, or the text of a non-JSON page.
+    pub body: Option<Value>,
+    /// Seconds the upstream asked us to wait.
+    pub retry_after: Option<f64>,
+}
+
+/// What every native call resolves with: its value, or what went wrong.
+pub type Outcome<T> = Either<T, NativeFailure>;
+
+pub fn failure(err: Error, label: &CallLabel) -> NativeFailure {
+    let mut out = NativeFailure {
+        kind: err.kind().as_str().into(),
+        message: err.to_string(),
+        retryable: err.retryable(),
+        provider: label.provider.clone(),
+        model: label.model.clone(),
+        status: None,
+        headers: None,
+        error: None,
+        body: None,
+        retry_after: None,
+    };
     if let Some(u) = err.upstream() {
         if let Some(status) = u.status {
-            payload.insert("status".into(), status.into());
-            let headers: Map<String, Value> = u
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone().into()))
-                .collect();
-            payload.insert("headers".into(), headers.into());
+            out.status = Some(status.into());
+            out.headers = Some(u.headers.iter().cloned().collect());
         }
-        if let Some(e) = u.error_object() {
-            payload.insert("error".into(), e.clone());
-        }
-        let body = match &u.body {
+        out.error = u.error_object().cloned();
+        out.body = Some(match &u.body {
             UpstreamBody::Json(v) => v.clone(),
             UpstreamBody::Text(t) => t.clone().into(),
             UpstreamBody::Empty => Value::Null,
-        };
-        payload.insert("body".into(), body);
-        if let Some(wait) = u.retry_after {
-            payload.insert("retryAfter".into(), json!(wait.as_secs_f64()));
-        }
+        });
+        out.retry_after = u.retry_after.map(|wait| wait.as_secs_f64());
     }
-    napi::Error::from_reason(format!("{MARKER}{}", Value::Object(payload)))
+    out
+}
+
+/// `result` as the value JS receives: failures travel as data.
+pub fn outcome<T>(result: Result<T, Error>, label: &CallLabel) -> Outcome<T> {
+    match result {
+        Ok(value) => Either::A(value),
+        Err(err) => Either::B(failure(err, label)),
+    }
+}
+
+/// Every error kind, defined once in the core; `ERROR_KINDS` and the `.d.ts` union follow it.
+#[napi]
+pub fn error_kinds() -> Vec<&'static str> {
+    ErrorKind::ALL.iter().map(|k| k.as_str()).collect()
 }

@@ -1,10 +1,9 @@
 //! Model routing, exposed so JS resolves a model once and picks the right client.
 
-use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use switchyard_core::routing::{self, ProviderProfile, ProviderSettings};
 
-use crate::errors::{to_napi, CallLabel};
+use crate::errors::{outcome, CallLabel, Outcome};
 
 /// Where a model name leads.
 #[napi(object)]
@@ -45,23 +44,23 @@ fn adapter_name(profile: &ProviderProfile) -> String {
 
 /// Route a LiteLLM-style model name (`anthropic/claude-…`, `gpt-4o`) to its provider, reading the
 /// provider's environment variables now.
-#[napi]
-pub fn resolve_model(model: String) -> Result<BindingResolvedModel> {
-    let label = CallLabel {
-        provider: String::new(),
-        model: model.clone(),
-    };
-    let resolved = routing::resolve_model(&model).map_err(|e| to_napi(e, &label))?;
+#[napi(catch_unwind)]
+pub fn resolve_model(model: String) -> Outcome<BindingResolvedModel> {
+    let label = CallLabel::new("", model.clone());
+    outcome(routing::resolve_model(&model).map(resolved_model), &label)
+}
+
+fn resolved_model(resolved: routing::ResolvedModel) -> BindingResolvedModel {
     let profile = resolved.provider;
     let settings = ProviderSettings::default().with_env(profile);
-    Ok(BindingResolvedModel {
+    BindingResolvedModel {
         provider: profile.id.to_string(),
         model: resolved.model,
         base_url: routing::base_url(profile, &settings).ok(),
         has_api_key: settings.api_key.is_some(),
         api_key_env: strings(profile.key_env),
         base_url_env: strings(profile.base_env),
-    })
+    }
 }
 
 /// Every provider id and its defaults.

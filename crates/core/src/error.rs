@@ -28,6 +28,24 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in the order the typings list them: the one definition JS and `.d.ts` follow.
+    pub const ALL: [ErrorKind; 14] = [
+        Self::RateLimited,
+        Self::Auth,
+        Self::InvalidRequest,
+        Self::NotFound,
+        Self::UpstreamError,
+        Self::Timeout,
+        Self::Network,
+        Self::BadResponse,
+        Self::Aborted,
+        Self::InvalidInput,
+        Self::Internal,
+        Self::ContextLengthExceeded,
+        Self::ContentFilter,
+        Self::Overloaded,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::RateLimited => "rate_limited",

@@ -33,6 +33,66 @@ impl Usage {
     pub fn cached_tokens(&self) -> u64 {
         self.prompt_tokens_details.map_or(0, |d| d.cached_tokens)
     }
+
+    pub fn reasoning_tokens(&self) -> u64 {
+        self.completion_tokens_details
+            .map_or(0, |d| d.reasoning_tokens)
+    }
+
+    /// Counts guessed from text lengths (≈4 characters a token) for a call that ended before
+    /// the upstream reported usage.
+    pub fn estimate(request_chars: u64, completion_chars: u64) -> Self {
+        let prompt_tokens = request_chars.div_ceil(4);
+        let completion_tokens = completion_chars.div_ceil(4);
+        Self {
+            prompt_tokens,
+            completion_tokens,
+            total_tokens: prompt_tokens + completion_tokens,
+            ..Self::default()
+        }
+    }
+
+    /// `total_tokens` as reported, or the sum when the upstream left it out.
+    fn with_total(mut self) -> Self {
+        if self.total_tokens == 0 {
+            self.total_tokens = self.prompt_tokens + self.completion_tokens;
+        }
+        self
+    }
+}
+
+/// The usage and cost of one finished call, on whatever path it ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UsageReport {
+    pub usage: Usage,
+    /// The counts are [`Usage::estimate`]s: the upstream never reported usage.
+    pub estimated: bool,
+    /// USD; `None` when the model has no known price.
+    pub cost: Option<f64>,
+}
+
+impl UsageReport {
+    /// `reported` when the upstream sent usage, else an estimate from the characters sent and
+    /// delivered; priced at `price`, or the model's list price.
+    pub fn new(
+        model: &str,
+        reported: Option<Usage>,
+        (request_chars, completion_chars): (u64, u64),
+        price: Option<Price>,
+    ) -> Self {
+        let (usage, estimated) = match reported {
+            Some(u) => (u.with_total(), false),
+            None => (Usage::estimate(request_chars, completion_chars), true),
+        };
+        let cost = price
+            .or_else(|| builtin_price(model))
+            .map(|p| p.cost(&usage));
+        Self {
+            usage,
+            estimated,
+            cost,
+        }
+    }
 }
 
 /// USD per million tokens.
@@ -42,6 +102,8 @@ pub struct Price {
     pub output: f64,
     /// Price of cached prompt tokens; `None` bills them as ordinary input.
     pub cached_input: Option<f64>,
+    /// Price of reasoning tokens (part of the completion); `None` bills them as output.
+    pub reasoning: Option<f64>,
 }
 
 const fn price(input: f64, output: f64, cached_input: Option<f64>) -> Price {
@@ -49,6 +111,7 @@ const fn price(input: f64, output: f64, cached_input: Option<f64>) -> Price {
         input,
         output,
         cached_input,
+        reasoning: None,
     }
 }
 
@@ -95,11 +158,13 @@ pub fn builtin_price(model: &str) -> Option<Price> {
 impl Price {
     pub fn cost(&self, usage: &Usage) -> f64 {
         let cached = usage.cached_tokens().min(usage.prompt_tokens);
-        let cached_rate = self.cached_input.unwrap_or(self.input);
-        let fresh = (usage.prompt_tokens - cached) as f64;
-        (fresh * self.input
-            + cached as f64 * cached_rate
-            + usage.completion_tokens as f64 * self.output)
+        let fresh = usage.prompt_tokens - cached;
+        let reasoning = usage.reasoning_tokens().min(usage.completion_tokens);
+        let answer = usage.completion_tokens - reasoning;
+        (fresh as f64 * self.input
+            + cached as f64 * self.cached_input.unwrap_or(self.input)
+            + answer as f64 * self.output
+            + reasoning as f64 * self.reasoning.unwrap_or(self.output))
             / 1_000_000.0
     }
 }
@@ -133,5 +198,52 @@ mod tests {
         let p = builtin_price("gpt-4o").unwrap();
         let expected = 0.6 * 2.5 + 0.4 * 1.25 + 0.5 * 10.0;
         assert!((p.cost(&usage) - expected).abs() < 1e-9);
+    }
+
+    #[test]
+    fn cost_bills_reasoning_tokens_at_their_rate_within_the_completion() {
+        let usage = Usage {
+            prompt_tokens: 0,
+            completion_tokens: 1_000_000,
+            total_tokens: 1_000_000,
+            prompt_tokens_details: None,
+            completion_tokens_details: Some(CompletionDetails {
+                reasoning_tokens: 250_000,
+            }),
+        };
+        let p = Price {
+            reasoning: Some(20.0),
+            ..price(1.0, 4.0, None)
+        };
+        assert!((p.cost(&usage) - (0.75 * 4.0 + 0.25 * 20.0)).abs() < 1e-9);
+        // Without a reasoning price they are output tokens.
+        assert!((price(1.0, 4.0, None).cost(&usage) - 4.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn reports_estimate_when_usage_is_missing_and_price_by_override_or_list() {
+        let r = UsageReport::new("gpt-4o", None, (41, 9), None);
+        assert!(r.estimated);
+        assert_eq!((r.usage.prompt_tokens, r.usage.completion_tokens), (11, 3));
+        assert_eq!(r.usage.total_tokens, 14);
+        assert!(r.cost.unwrap() > 0.0);
+
+        let reported = Usage {
+            prompt_tokens: 10,
+            completion_tokens: 5,
+            ..Usage::default()
+        };
+        let r = UsageReport::new("house-model", Some(reported), (0, 0), None);
+        assert!(!r.estimated);
+        assert_eq!(r.usage.total_tokens, 15, "total filled in when missing");
+        assert_eq!(r.cost, None, "unknown model: unknown cost, never zero");
+
+        let r = UsageReport::new(
+            "house-model",
+            Some(reported),
+            (0, 0),
+            Some(price(1.0, 2.0, None)),
+        );
+        assert!((r.cost.unwrap() - 20.0 / 1e6).abs() < 1e-15);
     }
 }
