@@ -135,10 +135,18 @@ export interface UsageReport {
   model: string
   stream: boolean
   outcome: 'ok' | 'error' | 'aborted'
-  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number }
+  usage: {
+    prompt_tokens: number
+    completion_tokens: number
+    total_tokens: number
+    /** Present when some prompt tokens came from the provider's cache (billed at the cached price). */
+    prompt_tokens_details?: { cached_tokens: number }
+    /** Present when some completion tokens were spent reasoning. */
+    completion_tokens_details?: { reasoning_tokens: number }
+  }
   /** True when the upstream never reported usage and the counts are estimated (≈4 chars a token). */
   estimated: boolean
-  /** USD at list price, or `null` for models without a known price. */
+  /** USD at list price (cached and reasoning tokens at their own rates), or `null` for models without a known price. */
   cost: number | null
   durationMs: number
   /** What a stream delivered before it ended. */
@@ -166,7 +174,17 @@ export interface SwitchyardOptions {
   signal?: AbortSignal
   onUsage?: (report: UsageReport) => void
   /** USD per million tokens, overriding the built-in list prices. */
-  pricing?: Record<string, { input: number; output: number }>
+  pricing?: Record<string, Price>
+}
+
+/** USD per million tokens. */
+export interface Price {
+  input: number
+  output: number
+  /** Cached prompt tokens; billed as input when absent. */
+  cachedInput?: number
+  /** Reasoning tokens (part of the completion); billed as output when absent. */
+  reasoning?: number
 }
 
 /**
@@ -230,6 +248,10 @@ export declare class SwitchyardError extends Error {
   readonly delivered?: StreamProgress
   /** For stream errors: usage, when the upstream reported it before failing. */
   readonly usage?: Usage
+  /** For `invalid_input` errors whose message is JAF's own: where the bad value was. */
+  readonly path?: string
+  /** What a user callback (or getter) threw, when that is why the call failed. */
+  readonly cause?: unknown
 }
 
 /** Converts a zod (3, or 4 for tool parameters) schema to the JSON Schema sent upstream. */
