@@ -9,6 +9,7 @@ const native = require('./native.js')
 const { sharedTransport, wireModel } = require('./model-routing.js')
 const { normalizeParameters } = require('./parameters.js')
 const { capabilitiesOf } = require('./capabilities.js')
+const { displayUrl } = require('./secrets.js')
 const v = require('./validate.js')
 
 /** `{ signal }` call options. */
@@ -112,7 +113,7 @@ function makeProvider(id, settings, transport) {
 
     /** What this provider is and can do. */
     getInfo() {
-      return { id, adapter: profile.adapter, baseURL: settings.baseURL ?? resolveBase(profile), capabilities: capabilitiesOf(id) }
+      return { id, adapter: profile.adapter, baseURL: displayUrl(settings.baseURL ?? resolveBase(profile)), capabilities: capabilitiesOf(id) }
     },
 
     /** A chat completion (OpenAI's request and response shapes). */

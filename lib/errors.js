@@ -1,5 +1,7 @@
 'use strict'
 
+const { scrub } = require('./secrets.js')
+
 /** The stable classification every Switchyard error carries in `kind`: defined once, in the core. */
 const ERROR_KINDS = Object.freeze(require('../index.js').errorKinds())
 
@@ -28,8 +30,11 @@ function sdkName(status, kind) {
  * and `model`.
  */
 class SwitchyardError extends Error {
-  constructor(fields) {
-    super(fields.message, fields.cause === undefined ? undefined : { cause: fields.cause })
+  constructor(raw) {
+    // Nothing Switchyard raises may carry a credential, whoever wrote the text.
+    const { cause, ...rest } = raw
+    const fields = scrub(rest)
+    super(fields.message, cause === undefined ? undefined : { cause })
     this.name = sdkName(fields.status, fields.kind)
     this.kind = fields.kind
     this.retryable = fields.retryable ?? false

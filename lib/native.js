@@ -7,6 +7,7 @@
 
 const binding = require('../index.js')
 const { SwitchyardError, invalidInput } = require('./errors.js')
+const { registerSecret } = require('./secrets.js')
 const v = require('./validate.js')
 
 /** Whether a native result is a failure (every native call resolves; failures are data). */
@@ -51,15 +52,21 @@ async function nativeAsync(fn) {
 /** Links an AbortSignal to a native AbortHandle for the life of one call. */
 function linkSignal(signal, provider, model) {
   if (!signal) return { handle: undefined, onAbort: () => {}, unlink: () => {} }
-  if (signal.aborted) throw new SwitchyardError({ kind: 'aborted', message: 'Request was aborted.', provider, model })
+  if (v.read(signal, 'aborted', 'signal.aborted')) throw new SwitchyardError({ kind: 'aborted', message: 'Request was aborted.', provider, model })
   const handle = new binding.AbortHandle()
   const listeners = [() => handle.abort()]
   const fire = () => listeners.forEach((l) => l())
-  signal.addEventListener('abort', fire, { once: true })
+  v.callUser(() => signal.addEventListener('abort', fire, { once: true }), [], 'signal.addEventListener')
   return {
     handle,
     onAbort: (listener) => listeners.push(listener),
-    unlink: () => signal.removeEventListener('abort', fire),
+    unlink: () => {
+      try {
+        signal.removeEventListener('abort', fire)
+      } catch {
+        // A signal that cannot unlink only keeps a spent listener.
+      }
+    },
   }
 }
 
@@ -159,10 +166,19 @@ function providerSettings(settings, path) {
   }
   v.optHeaders(out.headers, `${path}.headers`)
   for (const key of SETTING_STRINGS) out[key] = v.optString(field(key), `${path}.${key}`, { headerSafe: true })
-  if (out.credentials !== undefined && out.credentials !== null && typeof out.credentials !== 'string' && !v.isObject(out.credentials, `${path}.credentials`)) {
+  if (typeof out.credentials === 'string') v.string(out.credentials, `${path}.credentials`, { maxBytes: 256 * 1024 })
+  else if (v.isObject(out.credentials, `${path}.credentials`)) out.credentials = serviceAccountFields(out.credentials, `${path}.credentials`)
+  else if (out.credentials !== undefined && out.credentials !== null) {
     throw invalidInput(`${path}.credentials must be a service-account object, JSON text or a file path, got ${v.typeOf(out.credentials)}`)
   }
   return out
+}
+
+const SERVICE_ACCOUNT_FIELDS = ['type', 'client_email', 'private_key', 'private_key_id', 'project_id', 'token_uri']
+
+/** The fields of a service-account object that are used, read once (google-auth checks them). */
+function serviceAccountFields(doc, path) {
+  return Object.fromEntries(SERVICE_ACCOUNT_FIELDS.map((key) => [key, v.read(doc, key, `${path}.${key}`)]))
 }
 
 /** OpenRouter ranks apps by these headers (seed 003's `app_name` / `app_url`). */
@@ -177,6 +193,7 @@ function appHeaders(id, settings) {
 
 /** A native client for provider `id` (or `litellm`) from checked settings and options. */
 function createClient(id, settings, transport) {
+  for (const secret of [settings.apiKey, settings.awsSecretAccessKey, settings.awsSessionToken]) registerSecret(secret)
   const options = {
     baseUrl: settings.baseURL,
     apiKey: settings.apiKey,
@@ -189,6 +206,7 @@ function createClient(id, settings, transport) {
     awsSessionToken: settings.awsSessionToken,
     ...transport,
   }
+  for (const header of options.headers ?? []) if (/auth|key|token|secret/i.test(header.name)) registerSecret(header.value)
   return nativeSync(() => binding.createClient(id, options))
 }
 

@@ -4,6 +4,7 @@
 // the OpenAI names the adapters translate.
 
 const { invalidInput } = require('./errors.js')
+const v = require('./validate.js')
 
 const ALIASES = {
   temperature: 'temperature',
@@ -37,10 +38,11 @@ const PER_REQUEST_CONTEXT = new Set(['ollama'])
  * `{ temperature: 0.7, top_p: 0.9, max_tokens: 2000, num_ctx: 8192 }`. Unknown names and names
  * given twice under different spellings are errors, never guesses.
  */
-function normalizeParameters(parameters = {}, provider) {
+function normalizeParameters(parameters, provider) {
   const out = {}
   const from = {}
-  for (const [name, value] of Object.entries(parameters)) {
+  if (v.optObject(parameters, 'parameters') === undefined) return out
+  for (const [name, value] of v.entries(parameters, 'parameters', 1000)) {
     if (value === undefined) continue
     const canonical = ALIASES[name]
     if (!canonical) throw invalidInput(`unknown parameter ${JSON.stringify(name)}: use one of ${Object.keys(ALIASES).join(', ')}`)

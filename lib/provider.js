@@ -50,10 +50,12 @@ function makeReporter(onUsage, pricing) {
       ...(report.delivered && { delivered: report.delivered }),
       ...(report.error && { error: report.error }),
     }
+    // The warning names what was thrown by type only: its text could hold anything.
+    const warn = (err) => process.emitWarning(`switchyard: onUsage failed (${v.typeOf(err)})`)
     try {
-      onUsage(event)
+      v.observe(onUsage(event), warn)
     } catch (err) {
-      process.emitWarning(`switchyard: onUsage threw (${v.typeOf(err)}${err?.name ? ` ${err.name}` : ''})`)
+      warn(err)
     }
   }
 }

@@ -24,15 +24,10 @@ function textOf(content, path) {
     return v.string(text, `${path}.text`)
   }
   if (!Array.isArray(content)) throw invalidInput(`${path} must be a string, an array of content parts or null, got ${v.typeOf(content)}`)
-  v.array(content, path)
-  const texts = []
-  for (let i = 0; i < content.length; i++) {
-    const item = v.read(content, i, `${path}[${i}]`)
-    if (v.isObject(item, `${path}[${i}]`) && v.read(item, 'type', `${path}[${i}].type`) === 'text') {
-      texts.push(v.optString(v.read(item, 'text', `${path}[${i}].text`), `${path}[${i}].text`) || '')
-    }
-  }
-  return texts.join(' ')
+  const texts = v.mapArray(content, path, (item, at) =>
+    v.isObject(item, at) && v.read(item, 'type', `${at}.type`) === 'text' ? v.optString(v.read(item, 'text', `${at}.text`), `${at}.text`) || '' : undefined,
+  )
+  return texts.filter((t) => t !== undefined).join(' ')
 }
 
 function contentPart(part, path) {
@@ -86,9 +81,8 @@ async function userMessageWithAttachments(text, attachments) {
 /** JAF tool calls, checked and copied: `[{ id, type: 'function', function: { name, arguments } }]`. */
 function toolCallsOf(calls, path) {
   if (v.optArray(calls, path) === undefined) return undefined
-  return Array.from(calls, (_, i) => {
-    const at = `${path}[${i}]`
-    const call = v.object(v.read(calls, i, at), at)
+  return v.mapArray(calls, path, (item, at) => {
+    const call = v.object(item, at)
     const fn = v.object(v.read(call, 'function', `${at}.function`), `${at}.function`)
     return {
       id: v.string(v.read(call, 'id', `${at}.id`), `${at}.id`),
@@ -111,12 +105,10 @@ function convertMessage(msg, path) {
       if (v.isObject(content, `${path}.content`) || typeof content === 'string' || content === null || content === undefined) {
         const attachments = v.optArray(field('attachments'), `${path}.attachments`)
         const text = textOf(content, `${path}.content`)
-        if (!attachments || attachments.length === 0) return { role: 'user', content: text }
-        const checked = Array.from(attachments, (_, i) => attachmentOf(v.read(attachments, i, `${path}.attachments[${i}]`), `${path}.attachments[${i}]`))
-        return userMessageWithAttachments(text, checked)
+        const checked = attachments && v.mapArray(attachments, `${path}.attachments`, attachmentOf)
+        return checked?.length > 0 ? userMessageWithAttachments(text, checked) : { role: 'user', content: text }
       }
-      v.array(content, `${path}.content`)
-      return { role: 'user', content: Array.from(content, (_, i) => contentPart(v.read(content, i, `${path}.content[${i}]`), `${path}.content[${i}]`)) }
+      return { role: 'user', content: v.mapArray(content, `${path}.content`, contentPart) }
     }
     case 'assistant':
       return { role: 'assistant', content: textOf(content, `${path}.content`), tool_calls: toolCallsOf(field('tool_calls'), `${path}.tool_calls`) }
@@ -132,6 +124,28 @@ function convertMessage(msg, path) {
   }
 }
 
+/**
+ * The error for an `instructions()` that returned no string. JAF's instructions are synchronous;
+ * an async one that already failed reports its own error as the cause, and none is left to
+ * reject unhandled.
+ */
+async function refusedInstructions(value) {
+  const refused = (cause) => invalidInput(`agent.instructions(state) must return a string, got ${v.typeOf(value)}`, cause === undefined ? {} : { cause })
+  let then
+  try {
+    then = value !== null && (typeof value === 'object' || typeof value === 'function') ? value.then : undefined
+  } catch (cause) {
+    return refused(cause)
+  }
+  if (typeof then !== 'function') return refused()
+  const settled = Promise.resolve(value).then(
+    () => undefined,
+    (cause) => cause,
+  )
+  // Whatever settles before the next turn of the event loop is known now; the rest is observed.
+  return refused(await Promise.race([settled, new Promise((r) => setImmediate(r))]))
+}
+
 const toolsByList = new WeakMap()
 
 /** Schema conversion over user objects: anything it trips on is the tool's fault, not a crash. */
@@ -145,12 +159,11 @@ function converted(fn, path) {
 }
 
 function toolsOf(tools) {
-  if (v.optArray(tools, 'agent.tools', 1024) === undefined || tools.length === 0) return undefined
+  if (v.optArray(tools, 'agent.tools', 1024) === undefined) return undefined
   let out = toolsByList.get(tools)
   if (!out) {
-    out = Array.from(tools, (_, i) => {
-      const at = `agent.tools[${i}]`
-      const tool = v.object(v.read(tools, i, at), at)
+    out = v.mapArray(tools, 'agent.tools', (item, at) => {
+      const tool = v.object(item, at)
       const schema = v.object(v.read(tool, 'schema', `${at}.schema`), `${at}.schema`)
       const name = v.string(v.read(schema, 'name', `${at}.schema.name`), `${at}.schema.name`, { nonEmpty: true })
       const parameters = v.read(schema, 'parameters', `${at}.schema.parameters`)
@@ -165,7 +178,7 @@ function toolsOf(tools) {
     })
     toolsByList.set(tools, out)
   }
-  return out
+  return out.length > 0 ? out : undefined
 }
 
 function modelConfigOf(agent) {
@@ -195,22 +208,17 @@ async function buildChatRequest(state, agent, config) {
   const modelOverride = config && v.optString(v.read(config, 'modelOverride', 'config.modelOverride'), 'config.modelOverride')
   const signal = config && v.optSignal(v.read(config, 'signal', 'config.signal'), 'config.signal')
   const model = modelConfig.name ?? modelOverride
+  // JAF's message, word for word.
   if (!model) throw invalidInput(`Model not specified for agent ${agentName}`)
   const stateMessages = v.array(v.read(state, 'messages', 'state.messages'), 'state.messages')
   const instructions = v.read(agent, 'instructions', 'agent.instructions')
   if (typeof instructions !== 'function') throw invalidInput(`agent.instructions must be a function, got ${v.typeOf(instructions)}`)
   const system = v.callUser(instructions, [state], 'agent.instructions(state)')
-  if (typeof system !== 'string') throw invalidInput(`agent.instructions(state) must return a string, got ${v.typeOf(system)}`)
-  const messages = [{ role: 'system', content: system }]
-  let pending = false
-  let lastRole
-  for (let i = 0; i < stateMessages.length; i++) {
-    const msg = v.read(stateMessages, i, `state.messages[${i}]`)
-    const converted = convertMessage(msg, `state.messages[${i}]`)
-    pending ||= typeof converted.then === 'function'
-    messages.push(converted)
-    lastRole = pending && typeof converted.then === 'function' ? 'user' : converted.role
-  }
+  if (typeof system !== 'string') throw await refusedInstructions(system)
+  const chat = v.mapArray(stateMessages, 'state.messages', convertMessage)
+  const pending = chat.some((m) => typeof m.then === 'function')
+  const lastRole = chat.length === 0 ? undefined : (chat[chat.length - 1].role ?? 'user')
+  const messages = [{ role: 'system', content: system }, ...chat]
   const resolved = pending ? await Promise.all(messages) : messages
   const tools = toolsOf(v.read(agent, 'tools', 'agent.tools'))
   const outputCodec = v.read(agent, 'outputCodec', 'agent.outputCodec')

@@ -5,6 +5,7 @@
 // received, never the value, so nothing secret is echoed. Reading a field goes through `read`, so
 // a throwing getter or Proxy trap rejects the call with the caller's error as `cause`.
 
+const { types } = require('node:util')
 const { SwitchyardError, invalidInput } = require('./errors.js')
 
 /** Sizes past which a value is refused rather than sent (or left to block the event loop). */
@@ -32,11 +33,13 @@ function typeOf(value) {
       case 'number':
         return Number.isNaN(value) ? 'NaN' : Number.isFinite(value) ? 'a number' : 'an infinite number'
       case 'object':
+        // util.types reads internal slots: no Proxy trap or getter runs.
+        if (types.isProxy(value)) return Array.isArray(value) ? 'an array (a Proxy)' : 'an object (a Proxy)'
         if (Array.isArray(value)) return 'an array'
-        if (value instanceof Date) return 'a Date'
-        if (value instanceof Map) return 'a Map'
-        if (value instanceof Set) return 'a Set'
-        if (value instanceof Promise) return 'a Promise'
+        if (types.isDate(value)) return 'a Date'
+        if (types.isMap(value)) return 'a Map'
+        if (types.isSet(value)) return 'a Set'
+        if (types.isPromise(value)) return 'a Promise'
         return 'an object'
       case 'undefined':
         return 'undefined'
@@ -118,8 +121,18 @@ function optFunction(value, path) {
 
 function array(value, path, maxLength = LIMITS.arrayLength) {
   if (!isArray(value, path)) throw fail(path, 'an array', value)
-  if (value.length > maxLength) throw invalidInput(`${path} has more than ${maxLength} items (${value.length})`)
+  const length = read(value, 'length', `${path}.length`)
+  if (length > maxLength) throw invalidInput(`${path} has more than ${maxLength} items (${length})`)
   return value
+}
+
+/** `fn(item, itemPath, i)` for each item of a checked array, every read guarded. */
+function mapArray(value, path, fn, maxLength) {
+  array(value, path, maxLength)
+  const length = read(value, 'length', `${path}.length`)
+  const out = new Array(length)
+  for (let i = 0; i < length; i++) out[i] = fn(read(value, i, `${path}[${i}]`), `${path}[${i}]`, i)
+  return out
 }
 
 function optArray(value, path, maxLength) {
@@ -211,8 +224,9 @@ function jsonValue(value, path) {
     ancestors[depth] = v
     if (typeof read(v, 'toJSON', at) === 'function') continue
     if (isArray(v, at)) {
-      if (v.length > LIMITS.arrayLength) throw invalidInput(`${at} has more than ${LIMITS.arrayLength} items`)
-      for (let i = v.length - 1; i >= 0; i--) stack.push([read(v, i, at), `${at}[${i}]`, depth + 1])
+      const length = read(v, 'length', `${at}.length`)
+      if (length > LIMITS.arrayLength) throw invalidInput(`${at} has more than ${LIMITS.arrayLength} items`)
+      for (let i = length - 1; i >= 0; i--) stack.push([read(v, i, at), `${at}[${i}]`, depth + 1])
     } else {
       for (const [key, child] of entries(v, at, LIMITS.arrayLength)) {
         if (child !== undefined && typeof child !== 'function') stack.push([child, `${at}.${key}`, depth + 1])
@@ -247,6 +261,19 @@ function callUser(fn, args, path) {
   } catch (cause) {
     if (cause instanceof SwitchyardError) throw cause
     throw invalidInput(`${path} threw`, { cause })
+  }
+}
+
+/** A callback's returned promise is observed, so its rejection can never go unhandled. */
+function observe(value, onRejected) {
+  if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
+    let then
+    try {
+      then = value.then
+    } catch {
+      return
+    }
+    if (typeof then === 'function') Promise.resolve(value).then(undefined, onRejected)
   }
 }
 
@@ -292,6 +319,8 @@ function typedMethods(face, where) {
 
 module.exports = {
   typedMethods,
+  mapArray,
+  observe,
   LIMITS,
   typeOf,
   read,
