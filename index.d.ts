@@ -31,10 +31,30 @@ export declare class NativeClient {
   requestStream(method: string, path: string, body: string | undefined | null, framing: 'ndjson' | 'sse'): Promise<NativeStream | NativeFailure>
 }
 
+export declare class NativeRouter {
+  /** Config keys present but not acted on (LiteLLM logging callbacks, proxy settings, …). */
+  get warnings(): Array<string>
+  /**
+   * One chat completion through `group` (a model group or task type). `body` is the request
+   * JSON without `model`.
+   */
+  complete(group: string, body: string, deadlineMs?: number | undefined | null, abort?: AbortHandle | undefined | null): Promise<RoutedAnswer | NativeFailure>
+  /** A streamed chat completion through `group`, handed over once its first batch arrived. */
+  stream(group: string, body: string, deadlineMs?: number | undefined | null, abort?: AbortHandle | undefined | null): Promise<NativeStream | NativeFailure>
+  /** Per group and deployment: calls, errors, tokens, cost, latency and TTFT percentiles. */
+  stats(): any
+}
+
 /** An open stream. Dropping it, or `abort()`, closes the upstream request. */
 export declare class NativeStream {
   /** The chunks ready now as a JSON array string (waiting only when none are), `null` at the end. */
   next(): Promise<string | null | NativeFailure>
+  /** For a routed stream: the deployment serving it. */
+  get deployment(): string | null
+  /** For a routed stream that ended: its cost in USD at the deployment's price. */
+  get cost(): number | null
+  /** For a routed stream: what the router did before handing it over. */
+  get events(): any | null
   /** Stop reading and close the upstream request. */
   abort(): void
 }
@@ -123,6 +143,15 @@ export interface BindingResolvedModel {
   baseUrlEnv: Array<string>
 }
 
+/** Transport settings shared by every deployment's client. */
+export interface BindingRouterOptions {
+  /** @default 10000 */
+  connectTimeoutMs?: number
+  httpProxy?: string
+  httpsProxy?: string
+  noProxy?: string
+}
+
 /** What one call saw, for its usage report. */
 export interface BindingUsageInput {
   model: string
@@ -157,6 +186,9 @@ export interface BindingUsageReport {
  */
 export declare function createClient(provider: string, options: BindingClientOptions): Outcome<NativeClient>
 
+/** A router from a LiteLLM-shaped configuration (JSON text). */
+export declare function createRouter(configJson: string, options: BindingRouterOptions): Outcome<NativeRouter>
+
 /** Every error kind, defined once in the core; `ERROR_KINDS` and the `.d.ts` union follow it. */
 export declare function errorKinds(): Array<string>
 
@@ -184,6 +216,8 @@ export interface NativeFailure {
   body?: any
   /** Seconds the upstream asked us to wait. */
   retryAfter?: number
+  /** For routed calls: what the router did before it gave up. */
+  events?: any
 }
 
 /**
@@ -191,6 +225,15 @@ export interface NativeFailure {
  * provider's environment variables now.
  */
 export declare function resolveModel(model: string): Outcome<BindingResolvedModel>
+
+/** A routed answer: the response JSON and how the router got it. */
+export interface RoutedAnswer {
+  json: string
+  deployment: string
+  /** USD at the deployment's price; `null` when unknown. */
+  cost?: number
+  events: any
+}
 
 /**
  * Panics inside the Rust core on purpose. It exists so the test suite can prove a panic

@@ -51,6 +51,7 @@ class SwitchyardError extends Error {
     if (fields.body !== undefined) this.body = fields.body
     if (fields.retryAfter !== undefined) this.retryAfter = fields.retryAfter
     if (fields.delivered !== undefined) this.delivered = fields.delivered
+    if (fields.events !== undefined && fields.events !== null) this.events = fields.events
     if (fields.usage !== undefined) this.usage = fields.usage
   }
 }

@@ -4,6 +4,7 @@ const native = require('./native.js')
 const { makeLiteLLMProvider } = require('./provider.js')
 const { getProviderFromModel } = require('./models.js')
 const { makeModelProvider } = require('./model-routing.js')
+const { makeRouter } = require('./router.js')
 const { createProvider } = require('./direct.js')
 const { ProviderManager } = require('./manager.js')
 const { normalizeParameters } = require('./parameters.js')
@@ -26,6 +27,7 @@ module.exports = {
   makeLiteLLMProvider,
   getProviderFromModel: typed('getProviderFromModel', (model) => getProviderFromModel(v.string(model, 'model'))),
   makeModelProvider,
+  makeRouter,
   resolveModel: typed('resolveModel', native.resolveModel),
   createProvider,
   ProviderManager,

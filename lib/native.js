@@ -103,6 +103,7 @@ async function* streamNative(start, { provider, model, signal }, progress = { de
   let complete = false
   try {
     stream = await nativeAsync(() => start(link.handle))
+    progress.stream = stream
     link.onAbort(() => stream.abort())
     for (let batch = settle(await stream.next()); batch !== null; batch = settle(await stream.next())) {
       for (const chunk of JSON.parse(batch)) {
@@ -227,6 +228,11 @@ function clientSource(id, settings, transport) {
 
 // ---- the rest of the native surface ----------------------------------------------------------
 
+/** A native router from LiteLLM-shaped config JSON and its transport settings. */
+function createRouter(configJson, transport) {
+  return nativeSync(() => binding.createRouter(configJson, transport))
+}
+
 /** Where a model name leads: `{ provider, model, baseURL, hasApiKey, apiKeyEnv, baseURLEnv }`. */
 function resolveModel(model) {
   v.string(model, 'model', { nonEmpty: true })
@@ -290,6 +296,7 @@ module.exports = {
   providerSettings,
   createClient,
   clientSource,
+  createRouter,
   resolveModel,
   listProviders,
   price,

@@ -31,7 +31,7 @@ function jafOptions(options, path) {
 function makeReporter(onUsage, pricing) {
   if (!onUsage) return undefined
   return (report) => {
-    const { usage, estimated, cost } = native.usageReport(
+    const { usage, estimated, cost: listCost } = native.usageReport(
       report.model,
       report.rawUsage,
       report.requestChars,
@@ -45,7 +45,9 @@ function makeReporter(onUsage, pricing) {
       outcome: report.outcome,
       usage,
       estimated,
-      cost,
+      // A routed call is priced at the deployment that served it.
+      cost: report.cost ?? listCost,
+      ...(report.deployment && { deployment: report.deployment }),
       durationMs: performance.now() - report.started,
       ...(report.delivered && { delivered: report.delivered }),
       ...(report.error && { error: report.error }),
@@ -90,7 +92,7 @@ function makeJafProvider(route, options) {
 
   /** The checked request, its route and its body: the provider's own model id goes on the wire. */
   async function prepare(state, agent, config, extra) {
-    const { model, params, signal } = await buildChatRequest(state, agent, config)
+    const { model, params, signal } = await buildChatRequest(state, agent, config, options.defaults)
     const target = await route(model)
     const wire = target.model === model ? params : { ...params, model: target.model }
     const body = v.bodyText(JSON.stringify(extra ? { ...wire, ...extra } : wire), 'the request')
@@ -109,8 +111,11 @@ function makeJafProvider(route, options) {
       const { provider, client } = target
       const started = performance.now()
       try {
-        const resp = JSON.parse(await native.callNative((h) => client.complete(body, model, h), { provider, model, signal }))
-        report?.({ provider, model, stream: false, outcome: 'ok', rawUsage: resp.usage, requestChars: body.length, started })
+        const answer = await native.callNative((h) => client.complete(body, model, h), { provider, model, signal })
+        // A router answers with how it served the call beside the JSON.
+        const routed = typeof answer === 'string' ? undefined : answer
+        const resp = JSON.parse(routed ? routed.json : answer)
+        report?.({ provider, model, stream: false, outcome: 'ok', rawUsage: resp.usage, requestChars: body.length, started, cost: routed?.cost, deployment: routed?.deployment })
         // Some providers (Bedrock) do not name the model in their answers.
         return { ...resp.choices[0], usage: resp.usage, model: resp.model || target.model, id: resp.id, created: resp.created }
       } catch (err) {
@@ -153,6 +158,8 @@ function makeJafProvider(route, options) {
           started,
           delivered: progress.delivered,
           error: failure,
+          cost: progress.stream?.cost ?? undefined,
+          deployment: progress.stream?.deployment ?? undefined,
         })
       }
     },

@@ -196,10 +196,10 @@ function modelConfigOf(agent) {
 
 /**
  * The chat-completions request for one JAF turn: `{ model, params, signal }`, every field it
- * reads checked. Throws `invalid_input` for what JAF would also refuse (no model, unknown role or
+ * reads checked; `defaults` (`model`, `temperature`, `maxTokens`) fill what the agent leaves unset. Throws `invalid_input` for what JAF would also refuse (no model, unknown role or
  * part type) and for any value of the wrong type; a throwing `instructions()` is the cause.
  */
-async function buildChatRequest(state, agent, config) {
+async function buildChatRequest(state, agent, config, defaults = {}) {
   v.object(state, 'state')
   v.object(agent, 'agent')
   v.optObject(config, 'config')
@@ -207,7 +207,7 @@ async function buildChatRequest(state, agent, config) {
   const modelConfig = modelConfigOf(agent)
   const modelOverride = config && v.optString(v.read(config, 'modelOverride', 'config.modelOverride'), 'config.modelOverride')
   const signal = config && v.optSignal(v.read(config, 'signal', 'config.signal'), 'config.signal')
-  const model = modelConfig.name ?? modelOverride
+  const model = modelConfig.name ?? modelOverride ?? defaults.model
   // JAF's message, word for word.
   if (!model) throw invalidInput(`Model not specified for agent ${agentName}`)
   const stateMessages = v.array(v.read(state, 'messages', 'state.messages'), 'state.messages')
@@ -225,8 +225,8 @@ async function buildChatRequest(state, agent, config) {
   const params = {
     model,
     messages: resolved,
-    temperature: modelConfig.temperature,
-    max_tokens: modelConfig.maxTokens,
+    temperature: modelConfig.temperature ?? defaults.temperature,
+    max_tokens: modelConfig.maxTokens ?? defaults.maxTokens,
     tools,
     tool_choice: tools && lastRole === 'tool' ? 'auto' : undefined,
     response_format: converted(() => toResponseFormat(outputCodec, agentName), 'agent.outputCodec'),

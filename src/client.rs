@@ -6,6 +6,7 @@ use http::Method;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use switchyard_core::providers::Framing;
+use switchyard_core::router::RoutedStream;
 use switchyard_core::{ChatClient, ChatStream, Error};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
@@ -31,6 +32,12 @@ impl AbortHandle {
     #[napi]
     pub fn abort(&self) {
         self.token.cancel();
+    }
+}
+
+impl AbortHandle {
+    pub(crate) fn token(&self) -> CancellationToken {
+        self.token.clone()
     }
 }
 
@@ -92,7 +99,7 @@ impl NativeClient {
         let cancel = abort.map(|a| a.token.clone());
         spawn(env, label.clone(), cancel, async move {
             let stream = client.stream(body.into()).await?;
-            Ok(NativeStream::new(stream, label))
+            Ok(NativeStream::new(AnyStream::Direct(stream), label, None))
         })
     }
 
@@ -159,7 +166,7 @@ impl NativeClient {
             let stream = client
                 .request_stream(method?, &path, body.map(Into::into), framing)
                 .await?;
-            Ok(NativeStream::new(stream, label))
+            Ok(NativeStream::new(AnyStream::Direct(stream), label, None))
         })
     }
 }
@@ -172,17 +179,64 @@ fn parse_method(method: &str) -> std::result::Result<Method, Error> {
 /// An open stream. Dropping it, or `abort()`, closes the upstream request.
 #[napi]
 pub struct NativeStream {
-    inner: Arc<Mutex<Option<ChatStream>>>,
+    inner: Arc<Mutex<Option<AnyStream>>>,
     cancel: CancellationToken,
     label: CallLabel,
+    routed: Option<Arc<RoutedInfo>>,
+}
+
+/// A provider's own stream, or one the router picked a deployment for.
+pub(crate) enum AnyStream {
+    Direct(ChatStream),
+    Routed(RoutedStream),
+}
+
+impl AnyStream {
+    async fn next_batch(&mut self) -> std::result::Result<Option<String>, Error> {
+        match self {
+            Self::Direct(s) => s.next_batch().await,
+            Self::Routed(s) => s.next_batch().await,
+        }
+    }
+
+    /// A routed stream's cost at its deployment's price, once usage arrived.
+    fn cost(&self) -> Option<f64> {
+        match self {
+            Self::Direct(_) => None,
+            Self::Routed(s) => s.cost(),
+        }
+    }
+}
+
+/// How the router served a stream: known when it is handed over.
+pub(crate) struct RoutedInfo {
+    pub deployment: String,
+    pub events: serde_json::Value,
+    /// Kept when the stream ends, after which the stream itself is released.
+    pub cost: std::sync::Mutex<Option<f64>>,
+}
+
+impl RoutedInfo {
+    pub(crate) fn new(deployment: String, events: serde_json::Value) -> Arc<Self> {
+        Arc::new(Self {
+            deployment,
+            events,
+            cost: std::sync::Mutex::new(None),
+        })
+    }
 }
 
 impl NativeStream {
-    fn new(stream: ChatStream, label: CallLabel) -> Self {
+    pub(crate) fn new(
+        stream: AnyStream,
+        label: CallLabel,
+        routed: Option<Arc<RoutedInfo>>,
+    ) -> Self {
         Self {
             inner: Arc::new(Mutex::new(Some(stream))),
             cancel: CancellationToken::new(),
             label,
+            routed,
         }
     }
 }
@@ -194,6 +248,7 @@ impl NativeStream {
     pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Outcome<Option<String>>>> {
         let inner = self.inner.clone();
         let cancel = self.cancel.clone();
+        let cost = self.routed.clone();
         spawn(env, self.label.clone(), None, async move {
             let mut guard = inner.lock().await;
             let Some(stream) = guard.as_mut() else {
@@ -209,11 +264,38 @@ impl NativeStream {
                 out = stream.next_batch() => out,
             };
             if !matches!(out, Ok(Some(_))) {
+                if let (Some(info), Some(cost)) = (cost, stream.cost()) {
+                    *info.cost.lock().unwrap_or_else(|p| p.into_inner()) = Some(cost);
+                }
                 // Ended, failed or aborted: release the connection now, not at GC.
                 guard.take();
             }
             out
         })
+    }
+
+    /// For a routed stream: the deployment serving it.
+    #[napi(getter)]
+    pub fn deployment(&self) -> Option<String> {
+        self.routed.as_ref().map(|r| r.deployment.clone())
+    }
+
+    /// For a routed stream that ended: its cost in USD at the deployment's price.
+    #[napi(getter)]
+    pub fn cost(&self) -> Option<f64> {
+        let cell = self
+            .routed
+            .as_ref()?
+            .cost
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        *cell
+    }
+
+    /// For a routed stream: what the router did before handing it over.
+    #[napi(getter)]
+    pub fn events(&self) -> Option<serde_json::Value> {
+        self.routed.as_ref().map(|r| r.events.clone())
     }
 
     /// Stop reading and close the upstream request.

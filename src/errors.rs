@@ -43,6 +43,8 @@ pub struct NativeFailure {
     pub body: Option<Value>,
     /// Seconds the upstream asked us to wait.
     pub retry_after: Option<f64>,
+    /// For routed calls: what the router did before it gave up.
+    pub events: Option<Value>,
 }
 
 /// What every native call resolves with: its value, or what went wrong.
@@ -60,6 +62,7 @@ pub fn failure(err: Error, label: &CallLabel) -> NativeFailure {
         error: None,
         body: None,
         retry_after: None,
+        events: None,
     };
     if let Some(u) = err.upstream() {
         if let Some(status) = u.status {

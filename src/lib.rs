@@ -4,6 +4,7 @@
 pub mod client;
 pub mod errors;
 mod options;
+pub mod router;
 pub mod routing;
 pub mod usage;
 
@@ -16,7 +17,7 @@ use napi_derive::napi;
 use switchyard_core::Error;
 use tokio_util::sync::CancellationToken;
 
-use crate::errors::{outcome, CallLabel, Outcome};
+use crate::errors::{failure, outcome, CallLabel, Outcome};
 
 /// Run `fut` on the shared runtime: aborted by `cancel`, a panic turned into an `internal`
 /// failure. The promise always resolves: with the value, or with the failure as data.
@@ -30,23 +31,39 @@ where
     T: 'static + Send + ToNapiValue,
     F: 'static + Send + Future<Output = std::result::Result<T, Error>>,
 {
+    let for_result = label.clone();
+    spawn_outcome(env, label, cancel, async move {
+        outcome(fut.await, &for_result)
+    })
+}
+
+/// [`spawn`] for a future that settles its own outcome (a router call's failure carries events).
+pub(crate) fn spawn_outcome<T, F>(
+    env: &Env,
+    label: CallLabel,
+    cancel: Option<CancellationToken>,
+    fut: F,
+) -> Result<PromiseRaw<'_, Outcome<T>>>
+where
+    T: 'static + Send + ToNapiValue,
+    F: 'static + Send + Future<Output = Outcome<T>>,
+{
     env.spawn_future(async move {
         let guarded = AssertUnwindSafe(async move {
             match cancel {
                 Some(token) => tokio::select! {
                     biased;
-                    _ = token.cancelled() => Err(Error::Aborted),
+                    _ = token.cancelled() => Either::B(failure(Error::Aborted, &label)),
                     out = fut => out,
                 },
                 None => fut.await,
             }
         })
         .catch_unwind();
-        let result = match guarded.await {
-            Ok(out) => out,
-            Err(panic) => Err(Error::Internal(format!("panic: {}", panic_text(&*panic)))),
-        };
-        Ok(outcome(result, &label))
+        Ok(guarded.await.unwrap_or_else(|panic| {
+            let err = Error::Internal(format!("panic: {}", panic_text(&*panic)));
+            Either::B(failure(err, &CallLabel::new("switchyard", "")))
+        }))
     })
 }
 

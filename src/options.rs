@@ -65,26 +65,18 @@ pub fn client_config(provider: &str, o: BindingClientOptions) -> Result<ClientCo
         aws_secret_access_key: o.aws_secret_access_key,
         aws_session_token: o.aws_session_token,
     };
-    let (adapter, settings, base_url) = if provider == LITELLM {
+    let mut config = if provider == LITELLM {
         let base_url = settings
             .base_url
             .clone()
             .ok_or_else(|| Error::InvalidInput("litellm needs a base URL".into()))?;
-        (Provider::OpenAi(OpenAi { id: LITELLM }), settings, base_url)
+        let mut config = ClientConfig::new(Provider::OpenAi(OpenAi { id: LITELLM }), base_url);
+        config.secrets = settings.secrets();
+        config.api_key = settings.api_key;
+        config
     } else {
-        let profile = routing::profile_of(provider)
-            .ok_or_else(|| Error::InvalidInput(format!("unknown provider {provider:?}")))?;
-        let settings = settings.with_env(profile);
-        let base_url = routing::base_url(profile, &settings)?;
-        (
-            routing::build_provider(profile, &settings)?,
-            settings,
-            base_url,
-        )
+        routing::provider_client_config(provider, settings)?
     };
-    let mut config = ClientConfig::new(adapter, base_url);
-    config.secrets = settings.secrets();
-    config.api_key = settings.api_key;
     config.default_headers = o
         .headers
         .unwrap_or_default()
@@ -99,18 +91,32 @@ pub fn client_config(provider: &str, o: BindingClientOptions) -> Result<ClientCo
             max_retries: retries,
         };
     }
-    config.transport = TransportSettings {
-        connect_timeout: o
-            .connect_timeout_ms
+    config.transport = transport(
+        o.connect_timeout_ms,
+        o.http_proxy,
+        o.https_proxy,
+        o.no_proxy,
+    );
+    Ok(config)
+}
+
+/// Connect timeout and proxy, with the proxy environment variables as fallback.
+pub fn transport(
+    connect_timeout_ms: Option<u32>,
+    http: Option<String>,
+    https: Option<String>,
+    no_proxy: Option<String>,
+) -> TransportSettings {
+    TransportSettings {
+        connect_timeout: connect_timeout_ms
             .map_or(TransportSettings::default().connect_timeout, |ms| {
                 Duration::from_millis(ms.into())
             }),
         proxy: ProxySettings {
-            http: o.http_proxy,
-            https: o.https_proxy,
-            no_proxy: o.no_proxy,
+            http,
+            https,
+            no_proxy,
         }
         .with_env_fallback(),
-    };
-    Ok(config)
+    }
 }

@@ -9,6 +9,7 @@ pub mod framing;
 pub mod http;
 pub mod providers;
 pub mod retry;
+pub mod router;
 pub mod routing;
 pub mod sigv4;
 pub mod sse;

@@ -1,6 +1,7 @@
 //! Model names → providers, the way LiteLLM users write them (`anthropic/claude-…`, `gpt-4o`),
 //! and each provider's credentials and base URL from code or the environment.
 
+use crate::client::ClientConfig;
 use crate::error::Error;
 use crate::providers::{
     anthropic, azure, bedrock, cohere, gemini, ollama, openai, replicate, Provider,
@@ -372,6 +373,21 @@ pub fn base_url(profile: &ProviderProfile, settings: &ProviderSettings) -> Resul
             profile.base_env.join(" or ")
         ))),
     }
+}
+
+/// The client configuration for provider `id` with `settings`, unset fields read from its
+/// environment variables now.
+pub fn provider_client_config(id: &str, settings: ProviderSettings) -> Result<ClientConfig, Error> {
+    let profile =
+        profile_of(id).ok_or_else(|| Error::InvalidInput(format!("unknown provider {id:?}")))?;
+    let settings = settings.with_env(profile);
+    let mut config = ClientConfig::new(
+        build_provider(profile, &settings)?,
+        base_url(profile, &settings)?,
+    );
+    config.secrets = settings.secrets();
+    config.api_key = settings.api_key;
+    Ok(config)
 }
 
 /// The adapter for a provider with these settings.

@@ -1,0 +1,266 @@
+//! Building a router from its configuration: deployments with their clients, groups with their
+//! lineups, policies and fallbacks, every cross-reference checked.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::config::{HedgeDelayRaw, LitellmParams, ModelEntry, Number, RouterConfig};
+use super::deployment::{Deployment, Metrics};
+use super::policy::{Backoff, CooldownRules, FallbackKind, FallbackTable, RetryRules};
+use super::state::{MemoryState, RouterState};
+use super::stats::Counters;
+use super::strategy::{Lineup, Strategy};
+use super::{Group, Router, Settings};
+use crate::client::ChatClient;
+use crate::error::Error;
+use crate::http::TransportSettings;
+use crate::retry::RetryPolicy;
+use crate::routing::{self, ProviderSettings};
+use crate::usage::Price;
+
+/// LiteLLM's defaults: 2 retries (the openai SDK's), 3 allowed fails a minute, 5 s cooldowns.
+const DEFAULT_NUM_RETRIES: u32 = 2;
+const DEFAULT_ALLOWED_FAILS: u32 = 3;
+const DEFAULT_COOLDOWN: Duration = Duration::from_secs(5);
+
+/// What the router is built with besides its configuration.
+#[derive(Default)]
+pub struct BuildOptions {
+    pub transport: TransportSettings,
+    /// Shared state; this process's own memory when unset.
+    pub state: Option<Arc<dyn RouterState>>,
+}
+
+fn secs(n: Option<Number>) -> Option<Duration> {
+    n.and_then(|n| Duration::try_from_secs_f64(n.0).ok())
+}
+
+fn count(n: Option<Number>) -> Option<u64> {
+    n.map(|n| n.0 as u64)
+}
+
+fn invalid(path: &str, message: impl std::fmt::Display) -> Error {
+    Error::InvalidInput(format!("router config: {path}: {message}"))
+}
+
+/// Per-token prices (LiteLLM's `*_cost_per_token`) as per-million prices.
+fn price(p: &LitellmParams, entry: &ModelEntry) -> Option<Price> {
+    let per_million = |a: Option<Number>, b: Option<Number>| a.or(b).map(|n| n.0 * 1e6);
+    let info = &entry.model_info;
+    Some(Price {
+        input: per_million(p.input_cost_per_token, info.input_cost_per_token)?,
+        output: per_million(p.output_cost_per_token, info.output_cost_per_token)?,
+        cached_input: per_million(
+            p.cache_read_input_token_cost,
+            info.cache_read_input_token_cost,
+        ),
+        reasoning: per_million(
+            p.output_cost_per_reasoning_token,
+            info.output_cost_per_reasoning_token,
+        ),
+    })
+}
+
+fn deployment(
+    i: usize,
+    entry: &ModelEntry,
+    timeout: Option<Duration>,
+    transport: &TransportSettings,
+) -> Result<Deployment, Error> {
+    let at = format!("model_list[{i}]");
+    let p = &entry.litellm_params;
+    let resolved = routing::resolve_model(&p.model)
+        .map_err(|e| invalid(&format!("{at}.litellm_params.model"), e))?;
+    let text = |v: &Option<super::config::Secretish>| v.as_ref().map(|s| s.0.clone());
+    let settings = ProviderSettings {
+        api_key: text(&p.api_key),
+        base_url: text(&p.api_base),
+        api_version: text(&p.api_version),
+        region: text(&p.aws_region_name).or_else(|| text(&p.vertex_location)),
+        project: text(&p.vertex_project),
+        aws_access_key_id: text(&p.aws_access_key_id),
+        aws_secret_access_key: text(&p.aws_secret_access_key),
+        aws_session_token: text(&p.aws_session_token),
+    };
+    let mut config = routing::provider_client_config(resolved.provider.id, settings)
+        .map_err(|e| invalid(&at, e))?;
+    config.default_headers = p
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), Some(v.0.clone())))
+        .collect();
+    if let Some(t) = secs(p.timeout).or(timeout) {
+        config.timeout = t;
+    }
+    // The router owns retries: each client makes one attempt.
+    config.retry = RetryPolicy { max_retries: 0 };
+    config.transport = transport.clone();
+    let client = ChatClient::new(config).map_err(|e| invalid(&at, e))?;
+    Ok(Deployment {
+        id: entry
+            .model_info
+            .id
+            .clone()
+            .unwrap_or_else(|| format!("{}/{i}", entry.model_name)),
+        group: entry.model_name.clone(),
+        provider: resolved.provider.id.to_string(),
+        model: resolved.model,
+        client,
+        weight: p.weight.map_or(0.0, |w| w.0),
+        // Deployments without an order come after every ordered one.
+        order: p.order.map_or(u32::MAX, |o| o.0 as u32),
+        rpm: count(p.rpm),
+        tpm: count(p.tpm),
+        price: price(p, entry),
+        context_window: count(
+            entry
+                .model_info
+                .max_input_tokens
+                .or(entry.model_info.max_tokens),
+        ),
+        stream_timeout: secs(p.stream_timeout),
+        max_retries: count(p.max_retries).map(|n| n as u32),
+        metrics: Metrics::default(),
+    })
+}
+
+impl Router {
+    pub fn from_config(config: RouterConfig, options: BuildOptions) -> Result<Self, Error> {
+        if config.model_list.is_empty() {
+            return Err(invalid("model_list", "needs at least one deployment"));
+        }
+        let rs = &config.router_settings;
+        let ls = &config.litellm_settings;
+        if let Some(hedge) = &rs.hedge {
+            if let HedgeDelayRaw::Named(name) = &hedge.delay_ms {
+                if name != "p95" {
+                    return Err(invalid(
+                        "router_settings.hedge.delay_ms",
+                        "expected milliseconds or \"p95\"",
+                    ));
+                }
+            }
+            return Err(invalid(
+                "router_settings.hedge",
+                "hedged requests are not available in this version",
+            ));
+        }
+        if ls.cache == Some(true) {
+            return Err(invalid(
+                "litellm_settings.cache",
+                "the response cache is not available in this version",
+            ));
+        }
+        let timeout = secs(rs.timeout.or(ls.request_timeout));
+        let deployments = config
+            .model_list
+            .iter()
+            .enumerate()
+            .map(|(i, e)| deployment(i, e, timeout, &options.transport))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut seen = HashMap::new();
+        for (i, d) in deployments.iter().enumerate() {
+            if let Some(prev) = seen.insert(d.id.clone(), i) {
+                return Err(invalid(
+                    &format!("model_list[{i}].model_info.id"),
+                    format!("the id is also model_list[{prev}]'s"),
+                ));
+            }
+        }
+        let buffer = rs
+            .routing_strategy_args
+            .lowest_latency_buffer
+            .map_or(0.0, |b| b.0);
+        let strategy = Strategy::from_name(
+            rs.routing_strategy.as_deref().unwrap_or("simple-shuffle"),
+            buffer,
+        )
+        .map_err(|e| invalid("router_settings.routing_strategy", e))?;
+        let num_retries =
+            count(rs.num_retries.or(ls.num_retries)).map_or(DEFAULT_NUM_RETRIES, |n| n as u32);
+        let mut members: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, d) in deployments.iter().enumerate() {
+            members.entry(d.group.clone()).or_default().push(i);
+        }
+        let groups = members
+            .into_iter()
+            .map(|(name, members)| {
+                let group = Group {
+                    name: name.clone(),
+                    lineup: Lineup::new(members, &deployments, strategy),
+                    num_retries,
+                    counters: Counters::default(),
+                };
+                (name, group)
+            })
+            .collect::<HashMap<_, _>>();
+        let mut fallbacks = FallbackTable::default();
+        fallbacks.add(FallbackKind::Generic, rs.fallbacks.as_ref());
+        fallbacks.add(FallbackKind::Generic, ls.fallbacks.as_ref());
+        fallbacks.add(
+            FallbackKind::ContextWindow,
+            rs.context_window_fallbacks.as_ref(),
+        );
+        fallbacks.add(
+            FallbackKind::ContextWindow,
+            ls.context_window_fallbacks.as_ref(),
+        );
+        fallbacks.add(
+            FallbackKind::ContentPolicy,
+            rs.content_policy_fallbacks.as_ref(),
+        );
+        fallbacks.add(
+            FallbackKind::ContentPolicy,
+            ls.content_policy_fallbacks.as_ref(),
+        );
+        fallbacks.set_default(
+            rs.default_fallbacks
+                .as_ref()
+                .or(ls.default_fallbacks.as_ref()),
+        );
+        if let Some(unknown) = fallbacks.named_groups().find(|g| !groups.contains_key(*g)) {
+            return Err(invalid(
+                "fallbacks",
+                format!("no model group {unknown:?} in model_list"),
+            ));
+        }
+        for (task, group) in &config.task_routing {
+            if !groups.contains_key(group) {
+                return Err(invalid(
+                    &format!("task_routing.{task}"),
+                    format!("no model group {group:?} in model_list"),
+                ));
+            }
+        }
+        let settings = Settings {
+            retry: RetryRules::new(num_retries, rs.retry_policy.as_ref())?,
+            cooldown: CooldownRules::new(
+                count(rs.allowed_fails).map_or(DEFAULT_ALLOWED_FAILS, |n| n as u32),
+                rs.allowed_fails_policy.as_ref(),
+                secs(rs.cooldown_time).unwrap_or(DEFAULT_COOLDOWN),
+            )?,
+            backoff: Backoff {
+                base: Duration::from_millis(500),
+                cap: Duration::from_secs(8),
+                floor: secs(rs.retry_after).unwrap_or_default(),
+            },
+            deadline: secs(rs.deadline),
+            stream_timeout: secs(rs.stream_timeout),
+            wait_for_cooldown: rs.wait_for_cooldown.unwrap_or(false),
+        };
+        let state = options
+            .state
+            .unwrap_or_else(|| Arc::new(MemoryState::new(deployments.len())));
+        Ok(Self {
+            counters: deployments.iter().map(|_| Counters::default()).collect(),
+            warnings: config.ignored_keys(),
+            tasks: config.task_routing.clone().into_iter().collect(),
+            deployments,
+            groups,
+            fallbacks,
+            settings,
+            state,
+        })
+    }
+}

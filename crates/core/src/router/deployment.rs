@@ -1,0 +1,97 @@
+//! A deployment: one provider model with its client, routing weights, limits and live metrics.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::client::ChatClient;
+use crate::usage::Price;
+
+/// One place a model group's calls can go.
+pub struct Deployment {
+    /// `model_info.id`, or `<group>/<index>`: names the deployment in events and stats.
+    pub id: String,
+    pub group: String,
+    /// The provider id (`openai`, `anthropic`, …) and the model id it is sent.
+    pub provider: String,
+    pub model: String,
+    pub client: ChatClient,
+    pub weight: f64,
+    /// Priority tier: lower orders are tried first.
+    pub order: u32,
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+    pub price: Option<Price>,
+    pub context_window: Option<u64>,
+    /// Wait for a stream's first chunk; the router's when unset.
+    pub stream_timeout: Option<Duration>,
+    /// This deployment's retries (LiteLLM's per-deployment `max_retries`); the group's when unset.
+    pub max_retries: Option<u32>,
+    pub metrics: Metrics,
+}
+
+/// Live figures the strategies read: lock-free, updated on every call.
+#[derive(Default)]
+pub struct Metrics {
+    pub in_flight: AtomicU32,
+    /// EWMA of whole-call latency and of time to first token, in µs (0: not measured yet).
+    latency_us: AtomicU64,
+    ttft_us: AtomicU64,
+}
+
+/// Weight of the newest sample in the moving averages.
+const EWMA_ALPHA: f64 = 0.2;
+
+fn ewma_update(cell: &AtomicU64, sample: Duration) {
+    let sample = sample.as_micros().max(1) as f64;
+    // Racing updates may drop a sample; an average does not need them all.
+    let old = cell.load(Ordering::Relaxed);
+    let new = if old == 0 {
+        sample
+    } else {
+        old as f64 * (1.0 - EWMA_ALPHA) + sample * EWMA_ALPHA
+    };
+    cell.store(new as u64, Ordering::Relaxed);
+}
+
+impl Metrics {
+    pub fn record_latency(&self, latency: Duration) {
+        ewma_update(&self.latency_us, latency);
+    }
+
+    pub fn record_ttft(&self, ttft: Duration) {
+        ewma_update(&self.ttft_us, ttft);
+    }
+
+    /// Average latency in µs (time to first token when `stream`); 0 when not measured yet.
+    pub fn latency_us(&self, stream: bool) -> u64 {
+        let ttft = self.ttft_us.load(Ordering::Relaxed);
+        if stream && ttft > 0 {
+            ttft
+        } else {
+            self.latency_us.load(Ordering::Relaxed)
+        }
+    }
+}
+
+/// Holds one in-flight slot for the life of an attempt.
+pub struct InFlight<'a>(&'a Metrics);
+
+impl<'a> InFlight<'a> {
+    pub fn start(metrics: &'a Metrics) -> Self {
+        metrics.in_flight.fetch_add(1, Ordering::AcqRel);
+        Self(metrics)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Deployment {
+    /// Per-token cost of a typical call (input + output), for cost-based routing.
+    pub fn unit_cost(&self) -> Option<f64> {
+        self.price.map(|p| p.input + p.output)
+    }
+}

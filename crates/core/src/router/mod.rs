@@ -1,0 +1,606 @@
+//! LiteLLM's Router, in process: model groups of deployments, picked by a strategy, with
+//! retries, fallbacks, cooldowns and one deadline over all of it. Streams are peeked before they
+//! are handed over, so a stream that fails before its first chunk fails over unseen.
+
+pub mod build;
+pub mod config;
+pub mod deployment;
+pub mod events;
+pub mod policy;
+pub mod state;
+pub mod stats;
+pub mod strategy;
+mod stream;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde_json::json;
+
+use self::deployment::{Deployment, InFlight};
+use self::events::RouterEvent;
+use self::policy::{Backoff, CooldownRules, ErrorClass, FallbackKind, FallbackTable, RetryRules};
+use self::state::{now_ms, RouterState, WINDOW_MS};
+use self::stats::{Counters, Outcome, StatsSnapshot};
+use self::strategy::{Candidates, Lineup};
+use crate::error::{Error, ErrorKind, UpstreamBody, UpstreamError};
+use crate::providers::Completion;
+use crate::usage::{builtin_price, Usage};
+
+pub use self::stream::RoutedStream;
+
+/// A model group: an alias with its deployments and the way it picks among them.
+pub struct Group {
+    pub name: String,
+    pub lineup: Lineup,
+    pub num_retries: u32,
+    pub counters: Counters,
+}
+
+/// Router-wide settings, from `router_settings` and `litellm_settings`.
+pub struct Settings {
+    pub retry: RetryRules,
+    pub cooldown: CooldownRules,
+    pub backoff: Backoff,
+    /// The whole call, every retry, backoff and fallback included.
+    pub deadline: Option<Duration>,
+    pub stream_timeout: Option<Duration>,
+    /// Wait for a cooling deployment (within the deadline) instead of failing at once.
+    pub wait_for_cooldown: bool,
+}
+
+pub struct Router {
+    pub(crate) deployments: Vec<Deployment>,
+    pub(crate) counters: Vec<Counters>,
+    pub(crate) groups: HashMap<String, Group>,
+    pub(crate) tasks: HashMap<String, String>,
+    pub(crate) fallbacks: FallbackTable,
+    pub(crate) settings: Settings,
+    pub(crate) state: Arc<dyn RouterState>,
+    /// Config keys present but not acted on.
+    pub warnings: Vec<String>,
+}
+
+/// A routed call's result with everything the caller should know about how it was served.
+pub struct Routed<T> {
+    pub result: Result<T, Error>,
+    pub events: Vec<RouterEvent>,
+    /// The deployment that answered.
+    pub deployment: Option<String>,
+    pub usage: Option<Usage>,
+    pub cost: Option<f64>,
+}
+
+/// Per-call options.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// Overrides the router's deadline for this call.
+    pub deadline: Option<Duration>,
+}
+
+/// The request body with the deployment's model in place of the group's: a leading `model`
+/// member (as JS writes it) is dropped and the deployment's goes first.
+fn with_model(body: &[u8], model: &str) -> Bytes {
+    let rest = body.trim_ascii_start();
+    let mut rest = rest.strip_prefix(b"{").unwrap_or(rest).trim_ascii_start();
+    if let Some(after) = rest.strip_prefix(b"\"model\"") {
+        let after = after.trim_ascii_start();
+        if let Some(value) = after.strip_prefix(b":") {
+            let mut values =
+                serde_json::Deserializer::from_slice(value).into_iter::<serde::de::IgnoredAny>();
+            if values.next().is_some_and(|v| v.is_ok()) {
+                let tail = value[values.byte_offset()..].trim_ascii_start();
+                rest = tail.strip_prefix(b",").unwrap_or(tail).trim_ascii_start();
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(rest.len() + model.len() + 16);
+    out.extend_from_slice(b"{\"model\":");
+    out.extend_from_slice(json!(model).to_string().as_bytes());
+    if rest != b"}" {
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    Bytes::from(out)
+}
+
+/// A 429-like failure of the router itself: every deployment is cooling or at its limit.
+fn unavailable(group: &str, retry_after: Option<Duration>) -> Error {
+    let message = match retry_after {
+        Some(wait) => format!(
+            "No deployments available for model group {group:?}: all are cooling down or at their rate limit; the first is available again in {} ms",
+            wait.as_millis()
+        ),
+        None => format!("No deployments available for model group {group:?}"),
+    };
+    Error::Upstream(Box::new(UpstreamError {
+        status: None,
+        headers: Vec::new(),
+        body: UpstreamBody::Json(json!({
+            "error": { "message": message, "type": "no_deployments_available", "code": "rate_limited" }
+        })),
+        kind: ErrorKind::RateLimited,
+        retryable: true,
+        retry_after,
+    }))
+}
+
+fn deadline_passed(deadline: Duration, attempts: u32) -> Error {
+    Error::Timeout {
+        phase: if attempts <= 1 {
+            "the router's deadline, before any deployment answered"
+        } else {
+            "the router's deadline, over every retry and fallback"
+        },
+        after: deadline,
+    }
+}
+
+/// One attempt of a call on one deployment.
+trait Attempt<T> {
+    fn run(&self, d: usize) -> impl std::future::Future<Output = Result<T, Error>> + Send;
+}
+
+struct CompleteAttempt<'a> {
+    router: &'a Router,
+    body: &'a [u8],
+}
+
+impl Attempt<Completion> for CompleteAttempt<'_> {
+    async fn run(&self, d: usize) -> Result<Completion, Error> {
+        let router = self.router;
+        let dep = &router.deployments[d];
+        let started = Instant::now();
+        let result = dep.client.complete(with_model(self.body, &dep.model)).await;
+        let latency = started.elapsed();
+        let usage = result.as_ref().ok().and_then(|c| c.usage);
+        if result.is_ok() {
+            dep.metrics.record_latency(latency);
+        }
+        router.record(
+            d,
+            &router.groups[&dep.group],
+            &Outcome {
+                ok: result.is_ok(),
+                usage,
+                cost: usage.as_ref().and_then(|u| router.cost(d, u)),
+                latency: result.is_ok().then_some(latency),
+                ttft: None,
+            },
+        );
+        result
+    }
+}
+
+struct StreamAttempt<'a> {
+    router: &'a Arc<Router>,
+    body: &'a [u8],
+}
+
+impl Attempt<RoutedStream> for StreamAttempt<'_> {
+    async fn run(&self, d: usize) -> Result<RoutedStream, Error> {
+        let body = with_model(self.body, &self.router.deployments[d].model);
+        RoutedStream::open(self.router.clone(), d, body).await
+    }
+}
+
+/// One call's bookkeeping across groups, retries and fallbacks.
+struct Call {
+    deadline: Option<(Instant, Duration)>,
+    events: Vec<RouterEvent>,
+    attempts: u32,
+    stream: bool,
+}
+
+impl Call {
+    fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|(at, _)| at.saturating_duration_since(Instant::now()))
+    }
+}
+
+impl Router {
+    /// The model group a name or task type stands for.
+    pub fn group_for(&self, name: &str) -> Result<&Group, Error> {
+        if let Some(g) = self.groups.get(name) {
+            return Ok(g);
+        }
+        if let Some(g) = self.tasks.get(name).and_then(|g| self.groups.get(g)) {
+            return Ok(g);
+        }
+        let mut known: Vec<&str> = self.groups.keys().map(String::as_str).collect();
+        known.sort_unstable();
+        Err(Error::InvalidInput(format!(
+            "no model group {name:?} in the router (groups: {})",
+            known.join(", ")
+        )))
+    }
+
+    /// Whether deployment `d` may take a call now: not cooling, and under its rpm and tpm.
+    fn available(&self, d: usize, now: u64) -> bool {
+        if self.state.cooling_until(d, now).is_some() {
+            return false;
+        }
+        let dep = &self.deployments[d];
+        if dep.rpm.is_none() && dep.tpm.is_none() {
+            return true;
+        }
+        let (requests, tokens) = self.state.usage(d, now);
+        dep.rpm.is_none_or(|rpm| requests < rpm) && dep.tpm.is_none_or(|tpm| tokens < tpm)
+    }
+
+    /// Share of `d`'s rpm/tpm left this minute.
+    fn headroom(&self, d: usize, now: u64) -> f64 {
+        let dep = &self.deployments[d];
+        let (requests, tokens) = self.state.usage(d, now);
+        let left = |limit: Option<u64>, used: u64| {
+            limit.map_or(1.0, |l| (l.saturating_sub(used)) as f64 / l.max(1) as f64)
+        };
+        left(dep.rpm, requests).min(left(dep.tpm, tokens))
+    }
+
+    /// The deployment for the next attempt: an untried one if any is available, else a tried
+    /// one (a single deployment retries itself).
+    fn pick(&self, group: &Group, tried: &[usize], stream: bool) -> Option<usize> {
+        let now = now_ms();
+        let headroom = |d: usize| self.headroom(d, now);
+        let fresh = |d: usize| !tried.contains(&d) && self.available(d, now);
+        let any = |d: usize| self.available(d, now);
+        let pick = |usable: &dyn Fn(usize) -> bool| {
+            group.lineup.pick(&Candidates {
+                deployments: &self.deployments,
+                usable,
+                headroom: &headroom,
+                stream,
+            })
+        };
+        pick(&fresh).or_else(|| pick(&any))
+    }
+
+    /// When the first of `group`'s deployments can take traffic again.
+    fn next_available(&self, group: &Group) -> Option<Duration> {
+        let now = now_ms();
+        group
+            .lineup
+            .members()
+            .iter()
+            .map(|&d| {
+                self.state.cooling_until(d, now).unwrap_or_else(|| {
+                    // At its rate limit: the window's end.
+                    (now / WINDOW_MS + 1) * WINDOW_MS
+                })
+            })
+            .min()
+            .map(|at| Duration::from_millis(at.saturating_sub(now)))
+    }
+
+    /// Count a failure of `d` and cool it down when the policy says so.
+    fn on_failure(&self, d: usize, err: &Error, call: &mut Call) {
+        let class = ErrorClass::of(err);
+        if !self.settings.cooldown.counts(class) {
+            return;
+        }
+        let now = now_ms();
+        let failures = self.state.record_failure(d, now);
+        if self.settings.cooldown.cools(class, failures) {
+            // A server's Retry-After longer than the cooldown is honoured.
+            let wait = err
+                .upstream()
+                .and_then(|u| u.retry_after)
+                .map_or(self.settings.cooldown.cooldown, |w| {
+                    w.max(self.settings.cooldown.cooldown)
+                });
+            let until = self.state.cool_down(d, now + wait.as_millis() as u64);
+            let dep = &self.deployments[d];
+            tracing::debug!(deployment = %dep.id, until, "cooling down");
+            call.events.push(RouterEvent::Cooldown {
+                group: dep.group.clone(),
+                deployment: dep.id.clone(),
+                until_ms: until,
+                error_kind: err.kind().as_str(),
+            });
+        }
+    }
+
+    fn record(&self, d: usize, group: &Group, outcome: &Outcome) {
+        self.counters[d].record(outcome);
+        group.counters.record(outcome);
+        let tokens = outcome.usage.map_or(0, |u| u.total_tokens);
+        self.state.record_usage(d, tokens, now_ms());
+        if let (Some(cost), Some(_)) = (outcome.cost, outcome.usage) {
+            self.state.add_spend(&self.deployments[d].id, cost);
+        }
+    }
+
+    /// The cost of `usage` at `d`'s price (its own, else the list price of its model).
+    pub(crate) fn cost(&self, d: usize, usage: &Usage) -> Option<f64> {
+        let dep = &self.deployments[d];
+        dep.price
+            .or_else(|| builtin_price(&dep.model))
+            .map(|p| p.cost(usage))
+    }
+
+    /// Try `group` with its retries; `attempt(d, timeout)` runs one attempt on deployment `d`.
+    async fn try_group<T>(
+        &self,
+        group: &Group,
+        call: &mut Call,
+        attempt: &impl Attempt<T>,
+    ) -> Result<(T, usize), Error> {
+        let mut tried: Vec<usize> = Vec::new();
+        let mut retry = 0u32;
+        loop {
+            let Some(d) = self.pick(group, &tried, call.stream) else {
+                let wait = self.next_available(group);
+                call.events.push(RouterEvent::RateLimited {
+                    group: group.name.clone(),
+                    retry_after_ms: wait.map(|w| w.as_millis() as u64),
+                });
+                match (self.settings.wait_for_cooldown, wait, call.remaining()) {
+                    (true, Some(wait), remaining) if remaining.is_none_or(|r| wait < r) => {
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    _ => return Err(unavailable(&group.name, wait)),
+                }
+            };
+            let dep = &self.deployments[d];
+            call.attempts += 1;
+            call.events.push(RouterEvent::Request {
+                group: group.name.clone(),
+                deployment: dep.id.clone(),
+                provider: dep.provider.clone(),
+                model: dep.model.clone(),
+                attempt: retry,
+            });
+            let result = {
+                let _slot = InFlight::start(&dep.metrics);
+                let remaining = call.remaining();
+                match remaining {
+                    Some(r) => match tokio::time::timeout(r, attempt.run(d)).await {
+                        Ok(out) => out,
+                        Err(_) => Err(deadline_passed(
+                            call.deadline.map_or(r, |(_, d)| d),
+                            call.attempts,
+                        )),
+                    },
+                    None => attempt.run(d).await,
+                }
+            };
+            let err = match result {
+                Ok(value) => return Ok((value, d)),
+                Err(err) => err,
+            };
+            let class = ErrorClass::of(&err);
+            if class == ErrorClass::Caller {
+                return Err(err);
+            }
+            self.on_failure(d, &err, call);
+            if !tried.contains(&d) {
+                tried.push(d);
+            }
+            let others = group.lineup.members().len() > 1;
+            let num_retries = dep.max_retries.unwrap_or(group.num_retries);
+            let allowed = self.settings.retry.retries_for(class, num_retries, others);
+            if retry >= allowed || call.remaining().is_some_and(|r| r.is_zero()) {
+                return Err(err);
+            }
+            // LiteLLM retries at once when another deployment is healthy; else it backs off.
+            let elsewhere = self
+                .pick(group, &tried, call.stream)
+                .is_some_and(|n| n != d);
+            let delay = if elsewhere {
+                Duration::ZERO
+            } else {
+                self.settings
+                    .backoff
+                    .delay(retry, err.upstream().and_then(|u| u.retry_after))
+            };
+            if call.remaining().is_some_and(|r| delay >= r) {
+                return Err(err);
+            }
+            call.events.push(RouterEvent::Retry {
+                group: group.name.clone(),
+                deployment: dep.id.clone(),
+                attempt: retry + 1,
+                error_kind: err.kind().as_str(),
+                delay_ms: delay.as_millis() as u64,
+            });
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            retry += 1;
+        }
+    }
+
+    /// Run a call through `name`'s group, then its fallbacks. When everything fails, the
+    /// original group's error is the answer, as in LiteLLM.
+    async fn run<T>(
+        &self,
+        name: &str,
+        call: &mut Call,
+        attempt: impl Attempt<T>,
+    ) -> Result<(T, usize), Error> {
+        let first = self.group_for(name)?;
+        let original = match self.try_group(first, call, &attempt).await {
+            Ok(out) => return Ok(out),
+            Err(err) => err,
+        };
+        let Some(kind) = FallbackKind::of(ErrorClass::of(&original)) else {
+            return Err(original);
+        };
+        for next in self.fallbacks.for_group(&first.name, kind) {
+            if call.remaining().is_some_and(|r| r.is_zero()) {
+                break;
+            }
+            let Ok(group) = self.group_for(next) else {
+                continue; // checked when the router was built
+            };
+            call.events.push(RouterEvent::Fallback {
+                from: first.name.clone(),
+                to: group.name.clone(),
+                error_kind: original.kind().as_str(),
+            });
+            if let Ok(out) = self.try_group(group, call, &attempt).await {
+                return Ok(out);
+            }
+        }
+        Err(original)
+    }
+
+    fn new_call(&self, options: &CallOptions, stream: bool) -> Call {
+        let started = Instant::now();
+        Call {
+            deadline: options
+                .deadline
+                .or(self.settings.deadline)
+                .map(|d| (started + d, d)),
+            events: Vec::new(),
+            attempts: 0,
+            stream,
+        }
+    }
+
+    /// One chat completion through `name` (a model group or a task type). `body` is the
+    /// canonical request JSON without `model`.
+    pub async fn complete(
+        &self,
+        name: &str,
+        body: &[u8],
+        options: &CallOptions,
+    ) -> Routed<Completion> {
+        let mut call = self.new_call(options, false);
+        let outcome = self
+            .run(name, &mut call, CompleteAttempt { router: self, body })
+            .await;
+        match outcome {
+            Ok((completion, d)) => Routed {
+                usage: completion.usage,
+                cost: completion.usage.as_ref().and_then(|u| self.cost(d, u)),
+                deployment: Some(self.deployments[d].id.clone()),
+                result: Ok(completion),
+                events: call.events,
+            },
+            Err(err) => Routed {
+                result: Err(err),
+                events: call.events,
+                deployment: None,
+                usage: None,
+                cost: None,
+            },
+        }
+    }
+
+    /// A streamed chat completion through `name`. The first batch is read before the stream is
+    /// returned: a deployment that fails before its first chunk fails over unseen.
+    pub async fn stream(
+        self: &Arc<Self>,
+        name: &str,
+        body: &[u8],
+        options: &CallOptions,
+    ) -> Routed<RoutedStream> {
+        let mut call = self.new_call(options, true);
+        let outcome = self
+            .run(name, &mut call, StreamAttempt { router: self, body })
+            .await;
+        match outcome {
+            Ok((stream, d)) => Routed {
+                deployment: Some(self.deployments[d].id.clone()),
+                result: Ok(stream),
+                events: call.events,
+                usage: None,
+                cost: None,
+            },
+            Err(err) => Routed {
+                result: Err(err),
+                events: call.events,
+                deployment: None,
+                usage: None,
+                cost: None,
+            },
+        }
+    }
+
+    /// Seed 002's `model_stats`: per group, and per deployment within it, calls, errors,
+    /// tokens, cost, and latency and time-to-first-token percentiles. Never holds a credential.
+    pub fn stats(&self) -> RouterStats {
+        let now = now_ms();
+        let model_stats = self
+            .groups
+            .values()
+            .map(|g| {
+                let deployments = g
+                    .lineup
+                    .members()
+                    .iter()
+                    .map(|&d| {
+                        let dep = &self.deployments[d];
+                        let stats = DeploymentStats {
+                            provider: dep.provider.clone(),
+                            model: dep.model.clone(),
+                            cooling_until_ms: self.state.cooling_until(d, now),
+                            stats: self.counters[d].snapshot(),
+                        };
+                        (dep.id.clone(), stats)
+                    })
+                    .collect();
+                let stats = GroupStats {
+                    stats: g.counters.snapshot(),
+                    deployments,
+                };
+                (g.name.clone(), stats)
+            })
+            .collect();
+        RouterStats { model_stats }
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RouterStats {
+    pub model_stats: BTreeMap<String, GroupStats>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GroupStats {
+    #[serde(flatten)]
+    pub stats: StatsSnapshot,
+    pub deployments: BTreeMap<String, DeploymentStats>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DeploymentStats {
+    pub provider: String,
+    pub model: String,
+    pub cooling_until_ms: Option<u64>,
+    #[serde(flatten)]
+    pub stats: StatsSnapshot,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deployment_model_goes_first_in_the_body() {
+        assert_eq!(
+            &with_model(br#"{"messages":[]}"#, "gpt-4o")[..],
+            br#"{"model":"gpt-4o","messages":[]}"#
+        );
+        assert_eq!(&with_model(b"{}", "m\"x")[..], br#"{"model":"m\"x"}"#);
+        assert_eq!(
+            &with_model(b" { \"a\":1}", "m")[..],
+            br#"{"model":"m","a":1}"#
+        );
+        assert_eq!(
+            &with_model(br#"{"model":"group","messages":[]}"#, "dep")[..],
+            br#"{"model":"dep","messages":[]}"#,
+            "the group's model is replaced"
+        );
+        assert_eq!(
+            &with_model(br#"{"model":"group"}"#, "dep")[..],
+            br#"{"model":"dep"}"#
+        );
+    }
+}

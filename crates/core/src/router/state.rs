@@ -1,0 +1,173 @@
+//! Router state shared by every call: cooldowns, failure windows, rpm/tpm usage and spend. One
+//! small trait, so a shared backend (Redis) adds an implementation rather than a rewrite. Every
+//! method is a local, non-blocking operation: a shared backend keeps a local copy current and
+//! writes through off the call's critical path.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Milliseconds since the Unix epoch: wall-clock time, so several processes agree on deadlines.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The window failures and usage are counted in, as LiteLLM counts them: the current minute.
+pub const WINDOW_MS: u64 = 60_000;
+
+/// What a router remembers across calls, per deployment (by index) and per budget key.
+pub trait RouterState: Send + Sync {
+    /// When deployment `d` may take traffic again, if it is cooling down now.
+    fn cooling_until(&self, d: usize, now: u64) -> Option<u64>;
+    /// Cool `d` down until `until`. A later deadline extends the cooldown; an earlier one never
+    /// shortens it. Returns the deadline in force.
+    fn cool_down(&self, d: usize, until: u64) -> u64;
+    /// Count a failure of `d`; returns the failures in the current window, this one included.
+    fn record_failure(&self, d: usize, now: u64) -> u32;
+    /// Count one request and `tokens` against `d`'s rpm/tpm window.
+    fn record_usage(&self, d: usize, tokens: u64, now: u64);
+    /// `(requests, tokens)` counted against `d` in the current window.
+    fn usage(&self, d: usize, now: u64) -> (u64, u64);
+    /// Add `usd` to what `key` has spent.
+    fn add_spend(&self, key: &str, usd: f64);
+    /// What `key` has spent.
+    fn spend(&self, key: &str) -> f64;
+}
+
+/// A counter that resets when its window ends.
+#[derive(Default)]
+struct WindowCounter {
+    window: AtomicU64,
+    count: AtomicU64,
+}
+
+impl WindowCounter {
+    fn add(&self, n: u64, now: u64) -> u64 {
+        let window = now / WINDOW_MS;
+        if self.window.swap(window, Ordering::AcqRel) != window {
+            // A new window: the first writer resets it. Racing writers may lose a count at the
+            // boundary, never gain one.
+            self.count.store(n, Ordering::Release);
+            return n;
+        }
+        self.count.fetch_add(n, Ordering::AcqRel) + n
+    }
+
+    fn get(&self, now: u64) -> u64 {
+        if self.window.load(Ordering::Acquire) == now / WINDOW_MS {
+            self.count.load(Ordering::Acquire)
+        } else {
+            0
+        }
+    }
+}
+
+#[derive(Default)]
+struct DeploymentState {
+    cooling_until: AtomicU64,
+    failures: WindowCounter,
+    requests: WindowCounter,
+    tokens: WindowCounter,
+}
+
+/// State in this process only: lock-free per deployment, so picking among a thousand
+/// deployments reads a thousand atomics and takes no lock.
+pub struct MemoryState {
+    deployments: Vec<DeploymentState>,
+    spend: Mutex<std::collections::HashMap<String, f64>>,
+}
+
+impl MemoryState {
+    pub fn new(deployments: usize) -> Self {
+        Self {
+            deployments: (0..deployments)
+                .map(|_| DeploymentState::default())
+                .collect(),
+            spend: Mutex::default(),
+        }
+    }
+}
+
+impl RouterState for MemoryState {
+    fn cooling_until(&self, d: usize, now: u64) -> Option<u64> {
+        let until = self.deployments[d].cooling_until.load(Ordering::Acquire);
+        (until > now).then_some(until)
+    }
+
+    fn cool_down(&self, d: usize, until: u64) -> u64 {
+        let previous = self.deployments[d]
+            .cooling_until
+            .fetch_max(until, Ordering::AcqRel);
+        previous.max(until)
+    }
+
+    fn record_failure(&self, d: usize, now: u64) -> u32 {
+        self.deployments[d].failures.add(1, now) as u32
+    }
+
+    fn record_usage(&self, d: usize, tokens: u64, now: u64) {
+        let state = &self.deployments[d];
+        state.requests.add(1, now);
+        if tokens > 0 {
+            state.tokens.add(tokens, now);
+        }
+    }
+
+    fn usage(&self, d: usize, now: u64) -> (u64, u64) {
+        let state = &self.deployments[d];
+        (state.requests.get(now), state.tokens.get(now))
+    }
+
+    fn add_spend(&self, key: &str, usd: f64) {
+        let mut spend = self.spend.lock().unwrap_or_else(|p| p.into_inner());
+        *spend.entry(key.to_string()).or_default() += usd;
+    }
+
+    fn spend(&self, key: &str) -> f64 {
+        let spend = self.spend.lock().unwrap_or_else(|p| p.into_inner());
+        spend.get(key).copied().unwrap_or(0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recooling_extends_and_never_shortens() {
+        let s = MemoryState::new(1);
+        assert_eq!(s.cool_down(0, 10_000), 10_000);
+        assert_eq!(
+            s.cool_down(0, 5_000),
+            10_000,
+            "an earlier deadline keeps the later one"
+        );
+        assert_eq!(s.cooling_until(0, 9_999), Some(10_000));
+        assert_eq!(s.cool_down(0, 20_000), 20_000);
+        assert_eq!(s.cooling_until(0, 20_000), None, "over at its deadline");
+    }
+
+    #[test]
+    fn failures_and_usage_count_per_window() {
+        let s = MemoryState::new(2);
+        assert_eq!(s.record_failure(0, 1_000), 1);
+        assert_eq!(s.record_failure(0, 59_999), 2);
+        assert_eq!(s.record_failure(0, 60_000), 1, "a new minute starts over");
+        s.record_usage(1, 30, 1_000);
+        s.record_usage(1, 12, 2_000);
+        assert_eq!(s.usage(1, 3_000), (2, 42));
+        assert_eq!(s.usage(1, 61_000), (0, 0));
+        assert_eq!(s.usage(0, 3_000), (0, 0));
+    }
+
+    #[test]
+    fn spend_adds_up_per_key() {
+        let s = MemoryState::new(0);
+        s.add_spend("k", 0.25);
+        s.add_spend("k", 0.5);
+        assert!((s.spend("k") - 0.75).abs() < 1e-12);
+        assert_eq!(s.spend("other"), 0.0);
+    }
+}

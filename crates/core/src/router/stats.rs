@@ -1,0 +1,210 @@
+//! Per-deployment usage statistics in fixed memory: counters and log-scale latency histograms,
+//! so a million calls cost what ten do. Snapshots are seed 002's `model_stats` shape.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::usage::Usage;
+
+/// Histogram buckets grow by this factor from 10 µs: 80 buckets reach past 20 minutes, each
+/// percentile within ~10% of the truth.
+const GROWTH: f64 = 1.2;
+const FIRST_US: f64 = 10.0;
+const BUCKETS: usize = 80;
+
+pub struct Histogram {
+    counts: [AtomicU64; BUCKETS],
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Self {
+            counts: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+}
+
+impl Histogram {
+    fn bucket(us: f64) -> usize {
+        if us <= FIRST_US {
+            return 0;
+        }
+        ((us / FIRST_US).ln() / GROWTH.ln())
+            .ceil()
+            .min((BUCKETS - 1) as f64) as usize
+    }
+
+    pub fn record(&self, d: Duration) {
+        self.counts[Self::bucket(d.as_micros() as f64)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The `q` quantile in ms (the upper edge of its bucket), `None` without samples.
+    pub fn quantile_ms(&self, q: f64) -> Option<f64> {
+        let counts: Vec<u64> = self
+            .counts
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((q * total as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        let bucket = counts
+            .iter()
+            .position(|&c| {
+                seen += c;
+                seen >= rank
+            })
+            .unwrap_or(BUCKETS - 1);
+        Some(FIRST_US * GROWTH.powi(bucket as i32) / 1000.0)
+    }
+
+    fn summary(&self) -> Option<Percentiles> {
+        Some(Percentiles {
+            p50: self.quantile_ms(0.5)?,
+            p95: self.quantile_ms(0.95)?,
+            p99: self.quantile_ms(0.99)?,
+        })
+    }
+}
+
+/// Cost is kept in nano-dollars so it adds up atomically.
+const NANO: f64 = 1e9;
+
+#[derive(Default)]
+pub struct Counters {
+    calls: AtomicU64,
+    errors: AtomicU64,
+    input_tokens: AtomicU64,
+    output_tokens: AtomicU64,
+    cached_tokens: AtomicU64,
+    reasoning_tokens: AtomicU64,
+    cost_nano_usd: AtomicU64,
+    pub latency: Histogram,
+    pub ttft: Histogram,
+}
+
+impl Counters {
+    pub fn record(&self, outcome: &Outcome) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if !outcome.ok {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(u) = &outcome.usage {
+            self.input_tokens
+                .fetch_add(u.prompt_tokens, Ordering::Relaxed);
+            self.output_tokens
+                .fetch_add(u.completion_tokens, Ordering::Relaxed);
+            self.cached_tokens
+                .fetch_add(u.cached_tokens(), Ordering::Relaxed);
+            self.reasoning_tokens
+                .fetch_add(u.reasoning_tokens(), Ordering::Relaxed);
+        }
+        if let Some(cost) = outcome.cost {
+            self.cost_nano_usd
+                .fetch_add((cost * NANO).round() as u64, Ordering::Relaxed);
+        }
+        if let Some(l) = outcome.latency {
+            self.latency.record(l);
+        }
+        if let Some(t) = outcome.ttft {
+            self.ttft.record(t);
+        }
+    }
+
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let n = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        StatsSnapshot {
+            calls: n(&self.calls),
+            errors: n(&self.errors),
+            input_tokens: n(&self.input_tokens),
+            output_tokens: n(&self.output_tokens),
+            cached_tokens: n(&self.cached_tokens),
+            reasoning_tokens: n(&self.reasoning_tokens),
+            total_tokens: n(&self.input_tokens) + n(&self.output_tokens),
+            cost_usd: n(&self.cost_nano_usd) as f64 / NANO,
+            latency_ms: self.latency.summary(),
+            ttft_ms: self.ttft.summary(),
+        }
+    }
+}
+
+/// How one attempt ended, for the counters.
+pub struct Outcome {
+    pub ok: bool,
+    pub usage: Option<Usage>,
+    pub cost: Option<f64>,
+    pub latency: Option<Duration>,
+    pub ttft: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StatsSnapshot {
+    pub calls: u64,
+    pub errors: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cached_tokens: u64,
+    pub reasoning_tokens: u64,
+    pub total_tokens: u64,
+    pub cost_usd: f64,
+    pub latency_ms: Option<Percentiles>,
+    pub ttft_ms: Option<Percentiles>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_land_within_a_bucket_of_the_truth() {
+        let h = Histogram::default();
+        for ms in 1..=100 {
+            h.record(Duration::from_millis(ms));
+        }
+        let p50 = h.quantile_ms(0.5).unwrap();
+        let p99 = h.quantile_ms(0.99).unwrap();
+        assert!((50.0..=50.0 * GROWTH).contains(&p50), "p50 {p50}");
+        assert!((99.0..=99.0 * GROWTH).contains(&p99), "p99 {p99}");
+        assert_eq!(Histogram::default().quantile_ms(0.5), None);
+    }
+
+    #[test]
+    fn counters_add_usage_and_cost() {
+        let c = Counters::default();
+        let usage = Usage {
+            prompt_tokens: 10,
+            completion_tokens: 5,
+            total_tokens: 15,
+            ..Usage::default()
+        };
+        for ok in [true, false] {
+            c.record(&Outcome {
+                ok,
+                usage: Some(usage),
+                cost: Some(0.001),
+                latency: Some(Duration::from_millis(3)),
+                ttft: None,
+            });
+        }
+        let s = c.snapshot();
+        assert_eq!(
+            (s.calls, s.errors, s.input_tokens, s.output_tokens),
+            (2, 1, 20, 10)
+        );
+        assert!((s.cost_usd - 0.002).abs() < 1e-12);
+        assert_eq!(s.total_tokens, 30);
+        assert!(s.ttft_ms.is_none());
+    }
+}

@@ -1,0 +1,162 @@
+'use strict'
+
+// The Router: LiteLLM's Router in process. It is itself a JAF `ModelProvider` (routing by the
+// agent's model name, a model group or a task type), and offers OpenAI-shaped `complete` and
+// `stream`, `stats()` and `close()`. Every decision is made in the Rust core; what it did comes
+// back with each call as events for `onEvent`.
+
+const native = require('./native.js')
+const { makeJafProvider, jafOptions } = require('./provider.js')
+const { loadRouterConfig, withLine } = require('./router-config.js')
+const { invalidInput } = require('./errors.js')
+const v = require('./validate.js')
+
+const PROVIDER = 'router'
+
+/** JAF's defaults from the environment (`JAF_DEFAULT_MODEL`, `_TEMPERATURE`, `_MAX_TOKENS`). */
+function envDefaults() {
+  const number = (name) => {
+    const raw = process.env[name]
+    if (raw === undefined || raw.trim() === '') return undefined
+    const n = Number(raw)
+    if (!Number.isFinite(n)) throw invalidInput(`${name} must be a number`)
+    return n
+  }
+  return {
+    model: process.env.JAF_DEFAULT_MODEL || undefined,
+    temperature: number('JAF_DEFAULT_TEMPERATURE'),
+    maxTokens: number('JAF_DEFAULT_MAX_TOKENS'),
+  }
+}
+
+/** `options`: `onEvent`, `onUsage`, `signal`, `deadlineMs` (per call), `connectTimeoutMs`, `proxyConfig`. */
+function routerOptions(options) {
+  if (v.optObject(options, 'options') === undefined) return { jaf: { transport: {} } }
+  const field = (key) => v.read(options, key, `options.${key}`)
+  const proxy = native.proxyOptions(field('proxyConfig'), 'options.proxyConfig')
+  return {
+    jaf: jafOptions(options, 'options'),
+    onEvent: v.optFunction(field('onEvent'), 'options.onEvent'),
+    deadlineMs: v.optNumber(field('deadlineMs'), 'options.deadlineMs', { min: 1, max: 2 ** 31 - 1, integer: true }),
+    transport: {
+      connectTimeoutMs: v.optNumber(field('connectTimeoutMs'), 'options.connectTimeoutMs', { min: 1, max: 2 ** 31 - 1, integer: true }),
+      ...proxy,
+    },
+  }
+}
+
+/**
+ * A router from a LiteLLM-shaped config object (`{ model_list, router_settings,
+ * litellm_settings }`) or the path of a YAML, TOML or JSON file.
+ */
+function makeRouter(configOrPath, options) {
+  try {
+    return buildRouter(configOrPath, options)
+  } catch (err) {
+    throw v.typed(err, 'makeRouter')
+  }
+}
+
+function buildRouter(configOrPath, options) {
+  if (typeof configOrPath !== 'string' && !v.isObject(configOrPath, 'config')) {
+    throw invalidInput(`config must be a config object or a file path, got ${v.typeOf(configOrPath)}`)
+  }
+  const opts = routerOptions(options)
+  const { text, defaults, where } = loadRouterConfig(configOrPath)
+  let nativeRouter
+  try {
+    nativeRouter = native.createRouter(text, opts.transport ?? {})
+  } catch (err) {
+    throw withLine(err, where)
+  }
+  let closed = false
+  const emit = (events) => {
+    if (!opts.onEvent || !Array.isArray(events)) return
+    for (const event of events) {
+      try {
+        v.observe(opts.onEvent(event), () => process.emitWarning('switchyard: onEvent failed'))
+      } catch (err) {
+        process.emitWarning(`switchyard: onEvent failed (${v.typeOf(err)})`)
+      }
+    }
+  }
+  const open = () => {
+    if (closed) throw invalidInput('the router was closed')
+  }
+  // The native router behind the face every JAF provider uses: answers carry their events.
+  const client = {
+    async complete(body, group, handle) {
+      open()
+      const answer = await nativeRouter.complete(group, body, opts.deadlineMs, handle)
+      emit(answer.events)
+      return answer
+    },
+    async stream(body, group, handle) {
+      open()
+      const stream = await nativeRouter.stream(group, body, opts.deadlineMs, handle)
+      emit(stream.events)
+      return stream
+    },
+  }
+  const settle = (err) => {
+    emit(err?.events)
+    throw err
+  }
+  const defaultsNow = { ...envDefaults(), ...Object.fromEntries(Object.entries(defaults).filter(([, x]) => x !== undefined)) }
+  const jaf = makeJafProvider((model) => ({ provider: PROVIDER, client, model }), { ...opts.jaf, defaults: defaultsNow })
+
+  /** An OpenAI request whose `model` names a group or task type. */
+  const body = (request, extra) => {
+    v.object(request, 'request')
+    const model = v.string(v.read(request, 'model', 'request.model'), 'request.model', { nonEmpty: true })
+    v.jsonValue(request, 'request')
+    return { model, text: v.jsonText({ ...request, ...extra }, 'request') }
+  }
+  const signalOf = (opts2) => (v.optObject(opts2, 'opts') ? v.optSignal(v.read(opts2, 'signal', 'opts.signal'), 'opts.signal') : undefined) ?? opts.jaf.signal
+
+  const router = {
+    getCompletion: (state, agent, config) => jaf.getCompletion(state, agent, config).catch(settle),
+    async *getCompletionStream(state, agent, config) {
+      try {
+        yield* jaf.getCompletionStream(state, agent, config)
+      } catch (err) {
+        settle(err)
+      }
+    },
+
+    /** An OpenAI chat completion through the group (or task type) `request.model` names. */
+    async complete(request, callOptions) {
+      const { model, text } = body(request)
+      const answer = await native.callNative((h) => client.complete(text, model, h), { provider: PROVIDER, model, signal: signalOf(callOptions) }).catch(settle)
+      return JSON.parse(answer.json)
+    },
+
+    /** A streamed OpenAI chat completion: failover happens before the first chunk is yielded. */
+    async *stream(request, callOptions) {
+      const { model, text } = body(request, { stream: true, stream_options: { include_usage: true } })
+      try {
+        yield* native.streamNative((h) => client.stream(text, model, h), { provider: PROVIDER, model, signal: signalOf(callOptions) })
+      } catch (err) {
+        settle(err)
+      }
+    },
+
+    /** Seed 002's `model_stats`: per group and deployment, calls, errors, tokens, cost, latency. */
+    stats() {
+      return nativeRouter.stats()
+    },
+
+    /** Config keys the router does not act on (logging callbacks, proxy-only settings). */
+    get warnings() {
+      return nativeRouter.warnings
+    },
+
+    /** Refuse further calls; calls in flight finish. */
+    close() {
+      closed = true
+    },
+  }
+  return v.typedMethods(router, 'router')
+}
+
+module.exports = { makeRouter }

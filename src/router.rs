@@ -1,0 +1,181 @@
+//! The router's JS face: built once from a JSON configuration, then one crossing per call,
+//! with the router's events travelling back beside the answer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use switchyard_core::router::build::BuildOptions;
+use switchyard_core::router::config::RouterConfig;
+use switchyard_core::router::{CallOptions, Routed, Router};
+use tokio_util::sync::CancellationToken;
+
+use crate::client::{AbortHandle, AnyStream, NativeStream, RoutedInfo};
+use crate::errors::{failure, outcome, CallLabel, Outcome};
+use crate::options::transport;
+use crate::spawn_outcome;
+
+const PROVIDER: &str = "router";
+
+/// Transport settings shared by every deployment's client.
+#[napi(object)]
+pub struct BindingRouterOptions {
+    /// @default 10000
+    pub connect_timeout_ms: Option<u32>,
+    pub http_proxy: Option<String>,
+    pub https_proxy: Option<String>,
+    pub no_proxy: Option<String>,
+}
+
+/// A routed answer: the response JSON and how the router got it.
+#[napi(object)]
+pub struct RoutedAnswer {
+    pub json: String,
+    pub deployment: String,
+    /// USD at the deployment's price; `null` when unknown.
+    pub cost: Option<f64>,
+    pub events: serde_json::Value,
+}
+
+#[napi]
+pub struct NativeRouter {
+    inner: Arc<Router>,
+}
+
+/// A router from a LiteLLM-shaped configuration (JSON text).
+#[napi(catch_unwind)]
+pub fn create_router(config_json: String, options: BindingRouterOptions) -> Outcome<NativeRouter> {
+    let label = CallLabel::new(PROVIDER, "");
+    let built = RouterConfig::from_json(&config_json).and_then(|config| {
+        Router::from_config(
+            config,
+            BuildOptions {
+                transport: transport(
+                    options.connect_timeout_ms,
+                    options.http_proxy,
+                    options.https_proxy,
+                    options.no_proxy,
+                ),
+                state: None,
+            },
+        )
+    });
+    outcome(
+        built.map(|router| NativeRouter {
+            inner: Arc::new(router),
+        }),
+        &label,
+    )
+}
+
+fn events_of<T>(routed: &Routed<T>) -> serde_json::Value {
+    serde_json::to_value(&routed.events).unwrap_or_default()
+}
+
+/// A routed call's value, or its failure with the router's events on it.
+fn settle<T, U>(
+    routed: Routed<T>,
+    label: &CallLabel,
+    ok: impl FnOnce(T, &Routed<()>) -> U,
+) -> Outcome<U> {
+    let events = events_of(&routed);
+    let Routed {
+        result,
+        events: list,
+        deployment,
+        usage,
+        cost,
+    } = routed;
+    match result {
+        Ok(value) => Either::A(ok(
+            value,
+            &Routed {
+                result: Ok(()),
+                events: list,
+                deployment,
+                usage,
+                cost,
+            },
+        )),
+        Err(err) => {
+            let mut f = failure(err, label);
+            f.events = Some(events);
+            Either::B(f)
+        }
+    }
+}
+
+fn call_options(deadline_ms: Option<u32>) -> CallOptions {
+    CallOptions {
+        deadline: deadline_ms.map(|ms| Duration::from_millis(ms.into())),
+    }
+}
+
+#[napi]
+impl NativeRouter {
+    /// Config keys present but not acted on (LiteLLM logging callbacks, proxy settings, …).
+    #[napi(getter)]
+    pub fn warnings(&self) -> Vec<String> {
+        self.inner.warnings.clone()
+    }
+
+    /// One chat completion through `group` (a model group or task type). `body` is the request
+    /// JSON without `model`.
+    #[napi(ts_return_type = "Promise<RoutedAnswer | NativeFailure>")]
+    pub fn complete<'env>(
+        &self,
+        env: &'env Env,
+        group: String,
+        body: String,
+        deadline_ms: Option<u32>,
+        abort: Option<&AbortHandle>,
+    ) -> Result<PromiseRaw<'env, Outcome<RoutedAnswer>>> {
+        let router = self.inner.clone();
+        let label = CallLabel::new(PROVIDER, group.clone());
+        let cancel: Option<CancellationToken> = abort.map(|a| a.token());
+        spawn_outcome(env, label.clone(), cancel, async move {
+            let routed = router
+                .complete(&group, body.as_bytes(), &call_options(deadline_ms))
+                .await;
+            let events = events_of(&routed);
+            settle(routed, &label, |completion, r| RoutedAnswer {
+                json: completion.json,
+                deployment: r.deployment.clone().unwrap_or_default(),
+                cost: r.cost,
+                events,
+            })
+        })
+    }
+
+    /// A streamed chat completion through `group`, handed over once its first batch arrived.
+    #[napi(ts_return_type = "Promise<NativeStream | NativeFailure>")]
+    pub fn stream<'env>(
+        &self,
+        env: &'env Env,
+        group: String,
+        body: String,
+        deadline_ms: Option<u32>,
+        abort: Option<&AbortHandle>,
+    ) -> Result<PromiseRaw<'env, Outcome<NativeStream>>> {
+        let router = self.inner.clone();
+        let label = CallLabel::new(PROVIDER, group.clone());
+        let cancel = abort.map(|a| a.token());
+        spawn_outcome(env, label.clone(), cancel, async move {
+            let routed = router
+                .stream(&group, body.as_bytes(), &call_options(deadline_ms))
+                .await;
+            let events = events_of(&routed);
+            settle(routed, &label, |stream, r| {
+                let info = RoutedInfo::new(r.deployment.clone().unwrap_or_default(), events);
+                NativeStream::new(AnyStream::Routed(stream), label.clone(), Some(info))
+            })
+        })
+    }
+
+    /// Per group and deployment: calls, errors, tokens, cost, latency and TTFT percentiles.
+    #[napi]
+    pub fn stats(&self) -> serde_json::Value {
+        serde_json::to_value(self.inner.stats()).unwrap_or_default()
+    }
+}
