@@ -88,13 +88,14 @@ function buildRouter(configOrPath, options) {
     async complete(body, group, handle) {
       open()
       const answer = await nativeRouter.complete(group, body, opts.deadlineMs, handle)
-      emit(answer.events)
+      // A failure's events are emitted once, when it is raised.
+      if (answer.kind === undefined) emit(answer.events)
       return answer
     },
     async stream(body, group, handle) {
       open()
       const stream = await nativeRouter.stream(group, body, opts.deadlineMs, handle)
-      emit(stream.events)
+      if (stream.kind === undefined) emit(stream.events)
       return stream
     },
   }
