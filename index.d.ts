@@ -36,11 +36,11 @@ export declare class NativeRouter {
   get warnings(): Array<string>
   /**
    * One chat completion through `group` (a model group or task type). `body` is the request
-   * JSON without `model`.
+   * JSON; its `model` is replaced by each deployment's.
    */
-  complete(group: string, body: string, deadlineMs?: number | undefined | null, abort?: AbortHandle | undefined | null): Promise<RoutedAnswer | NativeFailure>
+  complete(group: string, body: string, options?: BindingCallOptions | undefined | null, abort?: AbortHandle | undefined | null): Promise<RoutedAnswer | NativeFailure>
   /** A streamed chat completion through `group`, handed over once its first batch arrived. */
-  stream(group: string, body: string, deadlineMs?: number | undefined | null, abort?: AbortHandle | undefined | null): Promise<NativeStream | NativeFailure>
+  stream(group: string, body: string, options?: BindingCallOptions | undefined | null, abort?: AbortHandle | undefined | null): Promise<NativeStream | NativeFailure>
   /** Per group and deployment: calls, errors, tokens, cost, latency and TTFT percentiles. */
   stats(): any
 }
@@ -57,6 +57,16 @@ export declare class NativeStream {
   get events(): any | null
   /** Stop reading and close the upstream request. */
   abort(): void
+}
+
+/** Per-call options. */
+export interface BindingCallOptions {
+  /** Overrides the router's deadline for this call. */
+  deadlineMs?: number
+  /** Do not answer from the cache (LiteLLM's `no-cache`). */
+  noCache?: boolean
+  /** Do not cache the answer (LiteLLM's `no-store`). */
+  noStore?: boolean
 }
 
 /**

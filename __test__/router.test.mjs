@@ -274,6 +274,62 @@ describe('stream failover', () => {
   })
 })
 
+describe('response cache', () => {
+  const cached = (params = {}) =>
+    makeRouter({ model_list: [dep('g', 0)], litellm_settings: { cache: true, cache_params: { type: 'local', ...params } } })
+  const request = (content = 'same question', extra = {}) => ({ model: 'g', messages: [{ role: 'user', content }], ...extra })
+
+  test('an identical request is answered from the cache, the upstream sees it once', async () => {
+    const events = []
+    const router = makeRouter({ model_list: [dep('g', 0)], litellm_settings: { cache: true } }, { onEvent: (e) => events.push(e) })
+    mocks[0].reply(ok('first answer'), ok('second answer'))
+    assert.equal((await router.complete(request())).choices[0].message.content, 'first answer')
+    assert.equal((await router.complete(request())).choices[0].message.content, 'first answer')
+    assert.equal(served(0), 1)
+    assert.ok(events.some((e) => e.type === 'cache_hit'))
+    assert.equal((await router.complete(request('another'))).choices[0].message.content, 'second answer')
+  })
+
+  test('streams are cached and replayed as streams', async () => {
+    const router = cached()
+    mocks[0].reply({ sse: streamChunks({ content: 'one two three' }) })
+    const read = async () => {
+      const deltas = []
+      for await (const c of router.stream(request())) if (c.choices?.[0]?.delta?.content) deltas.push(c.choices[0].delta.content)
+      return deltas
+    }
+    const first = await read()
+    assert.deepEqual(await read(), first)
+    assert.ok(first.length >= 3)
+    assert.equal(served(0), 1)
+  })
+
+  test("per call opt-out with LiteLLM's no-cache / no-store, a TTL, and an LRU bound", async () => {
+    let router = cached()
+    await router.complete(request())
+    await router.complete(request('same question', { cache: { 'no-cache': true } }))
+    assert.equal(served(0), 2, 'no-cache reads past the cache')
+    await router.complete(request('x', { cache: { 'no-store': true } }))
+    await router.complete(request('x'))
+    assert.equal(served(0), 4, 'no-store left nothing to read')
+    assert.ok(!('cache' in mocks[0].requests[1].json), 'cache controls are not forwarded')
+
+    mocks[0].reset()
+    router = cached({ ttl: 0.1 })
+    await router.complete(request())
+    await new Promise((r) => setTimeout(r, 150))
+    await router.complete(request())
+    assert.equal(served(0), 2, 'expired after its ttl')
+
+    mocks[0].reset()
+    router = cached({ max_size: 1 })
+    await router.complete(request('a'))
+    await router.complete(request('b'))
+    await router.complete(request('a'))
+    assert.equal(served(0), 3, 'one entry kept: a was evicted by b')
+  })
+})
+
 describe('stats and usage', () => {
   test("stats() is seed 002's model_stats per group and deployment, and holds no key", async () => {
     const reports = []

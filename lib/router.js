@@ -85,16 +85,16 @@ function buildRouter(configOrPath, options) {
   }
   // The native router behind the face every JAF provider uses: answers carry their events.
   const client = {
-    async complete(body, group, handle) {
+    async complete(body, group, handle, call) {
       open()
-      const answer = await nativeRouter.complete(group, body, opts.deadlineMs, handle)
+      const answer = await nativeRouter.complete(group, body, { deadlineMs: opts.deadlineMs, ...call }, handle)
       // A failure's events are emitted once, when it is raised.
       if (answer.kind === undefined) emit(answer.events)
       return answer
     },
-    async stream(body, group, handle) {
+    async stream(body, group, handle, call) {
       open()
-      const stream = await nativeRouter.stream(group, body, opts.deadlineMs, handle)
+      const stream = await nativeRouter.stream(group, body, { deadlineMs: opts.deadlineMs, ...call }, handle)
       if (stream.kind === undefined) emit(stream.events)
       return stream
     },
@@ -106,12 +106,19 @@ function buildRouter(configOrPath, options) {
   const defaultsNow = { ...envDefaults(), ...Object.fromEntries(Object.entries(defaults).filter(([, x]) => x !== undefined)) }
   const jaf = makeJafProvider((model) => ({ provider: PROVIDER, client, model }), { ...opts.jaf, defaults: defaultsNow })
 
-  /** An OpenAI request whose `model` names a group or task type. */
+  /**
+   * An OpenAI request whose `model` names a group or task type. LiteLLM's per-request cache
+   * controls (`cache: { 'no-cache': true, 'no-store': true }`) are read, not forwarded.
+   */
   const body = (request, extra) => {
     v.object(request, 'request')
     const model = v.string(v.read(request, 'model', 'request.model'), 'request.model', { nonEmpty: true })
     v.jsonValue(request, 'request')
-    return { model, text: v.jsonText({ ...request, ...extra }, 'request') }
+    const { cache, ...forwarded } = request
+    const controls = v.optObject(cache, 'request.cache')
+    const flag = (key) => v.optBoolean(controls && v.read(controls, key, `request.cache.${key}`), `request.cache.${key}`)
+    const call = { noCache: flag('no-cache'), noStore: flag('no-store') }
+    return { model, call, text: v.jsonText({ ...forwarded, ...extra }, 'request') }
   }
   const signalOf = (opts2) => (v.optObject(opts2, 'opts') ? v.optSignal(v.read(opts2, 'signal', 'opts.signal'), 'opts.signal') : undefined) ?? opts.jaf.signal
 
@@ -127,16 +134,16 @@ function buildRouter(configOrPath, options) {
 
     /** An OpenAI chat completion through the group (or task type) `request.model` names. */
     async complete(request, callOptions) {
-      const { model, text } = body(request)
-      const answer = await native.callNative((h) => client.complete(text, model, h), { provider: PROVIDER, model, signal: signalOf(callOptions) }).catch(settle)
+      const { model, call, text } = body(request)
+      const answer = await native.callNative((h) => client.complete(text, model, h, call), { provider: PROVIDER, model, signal: signalOf(callOptions) }).catch(settle)
       return JSON.parse(answer.json)
     },
 
     /** A streamed OpenAI chat completion: failover happens before the first chunk is yielded. */
     async *stream(request, callOptions) {
-      const { model, text } = body(request, { stream: true, stream_options: { include_usage: true } })
+      const { model, call, text } = body(request, { stream: true, stream_options: { include_usage: true } })
       try {
-        yield* native.streamNative((h) => client.stream(text, model, h), { provider: PROVIDER, model, signal: signalOf(callOptions) })
+        yield* native.streamNative((h) => client.stream(text, model, h, call), { provider: PROVIDER, model, signal: signalOf(callOptions) })
       } catch (err) {
         settle(err)
       }

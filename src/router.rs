@@ -106,9 +106,24 @@ fn settle<T, U>(
     }
 }
 
-fn call_options(deadline_ms: Option<u32>) -> CallOptions {
-    CallOptions {
-        deadline: deadline_ms.map(|ms| Duration::from_millis(ms.into())),
+/// Per-call options.
+#[napi(object)]
+pub struct BindingCallOptions {
+    /// Overrides the router's deadline for this call.
+    pub deadline_ms: Option<u32>,
+    /// Do not answer from the cache (LiteLLM's `no-cache`).
+    pub no_cache: Option<bool>,
+    /// Do not cache the answer (LiteLLM's `no-store`).
+    pub no_store: Option<bool>,
+}
+
+impl From<BindingCallOptions> for CallOptions {
+    fn from(o: BindingCallOptions) -> Self {
+        Self {
+            deadline: o.deadline_ms.map(|ms| Duration::from_millis(ms.into())),
+            no_cache: o.no_cache.unwrap_or(false),
+            no_store: o.no_store.unwrap_or(false),
+        }
     }
 }
 
@@ -121,14 +136,14 @@ impl NativeRouter {
     }
 
     /// One chat completion through `group` (a model group or task type). `body` is the request
-    /// JSON without `model`.
+    /// JSON; its `model` is replaced by each deployment's.
     #[napi(ts_return_type = "Promise<RoutedAnswer | NativeFailure>")]
     pub fn complete<'env>(
         &self,
         env: &'env Env,
         group: String,
         body: String,
-        deadline_ms: Option<u32>,
+        options: Option<BindingCallOptions>,
         abort: Option<&AbortHandle>,
     ) -> Result<PromiseRaw<'env, Outcome<RoutedAnswer>>> {
         let router = self.inner.clone();
@@ -136,7 +151,11 @@ impl NativeRouter {
         let cancel: Option<CancellationToken> = abort.map(|a| a.token());
         spawn_outcome(env, label.clone(), cancel, async move {
             let routed = router
-                .complete(&group, body.as_bytes(), &call_options(deadline_ms))
+                .complete(
+                    &group,
+                    body.as_bytes(),
+                    &options.map(CallOptions::from).unwrap_or_default(),
+                )
                 .await;
             let events = events_of(&routed);
             settle(routed, &label, |completion, r| RoutedAnswer {
@@ -155,7 +174,7 @@ impl NativeRouter {
         env: &'env Env,
         group: String,
         body: String,
-        deadline_ms: Option<u32>,
+        options: Option<BindingCallOptions>,
         abort: Option<&AbortHandle>,
     ) -> Result<PromiseRaw<'env, Outcome<NativeStream>>> {
         let router = self.inner.clone();
@@ -163,7 +182,11 @@ impl NativeRouter {
         let cancel = abort.map(|a| a.token());
         spawn_outcome(env, label.clone(), cancel, async move {
             let routed = router
-                .stream(&group, body.as_bytes(), &call_options(deadline_ms))
+                .stream(
+                    &group,
+                    body.as_bytes(),
+                    &options.map(CallOptions::from).unwrap_or_default(),
+                )
                 .await;
             let events = events_of(&routed);
             settle(routed, &label, |stream, r| {

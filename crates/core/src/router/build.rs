@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::config::{HedgeDelayRaw, LitellmParams, ModelEntry, Number, RouterConfig};
 use super::deployment::{Deployment, Metrics};
 use super::policy::{Backoff, CooldownRules, FallbackKind, FallbackTable, RetryRules};
-use super::state::{MemoryState, RouterState};
+use super::state::{MemoryState, RouterState, DEFAULT_CACHE_ENTRIES};
 use super::stats::Counters;
 use super::strategy::{Lineup, Strategy};
 use super::{Group, Router, Settings};
@@ -23,6 +23,8 @@ use crate::usage::Price;
 const DEFAULT_NUM_RETRIES: u32 = 2;
 const DEFAULT_ALLOWED_FAILS: u32 = 3;
 const DEFAULT_COOLDOWN: Duration = Duration::from_secs(5);
+/// Cached answers live this long unless `cache_params.ttl` says otherwise.
+const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(600);
 
 /// What the router is built with besides its configuration.
 #[derive(Default)]
@@ -125,6 +127,30 @@ fn deployment(
     })
 }
 
+/// LiteLLM's `cache: true` with `cache_params: { type: 'local', ttl }`: the TTL, or `None` when
+/// the cache is off.
+fn cache_settings(ls: &super::config::LitellmSettings) -> Result<Option<Duration>, Error> {
+    if ls.cache != Some(true) {
+        return Ok(None);
+    }
+    match ls.cache_params.kind.as_deref() {
+        None | Some("local") | Some("in-memory") => {}
+        Some("redis") => {
+            return Err(invalid(
+                "litellm_settings.cache_params.type",
+                "a Redis cache is not available in this version; use \"local\"",
+            ))
+        }
+        Some(_) => {
+            return Err(invalid(
+                "litellm_settings.cache_params.type",
+                "expected \"local\"",
+            ))
+        }
+    }
+    Ok(Some(secs(ls.cache_params.ttl).unwrap_or(DEFAULT_CACHE_TTL)))
+}
+
 impl Router {
     pub fn from_config(config: RouterConfig, options: BuildOptions) -> Result<Self, Error> {
         if config.model_list.is_empty() {
@@ -146,12 +172,7 @@ impl Router {
                 "hedged requests are not available in this version",
             ));
         }
-        if ls.cache == Some(true) {
-            return Err(invalid(
-                "litellm_settings.cache",
-                "the response cache is not available in this version",
-            ));
-        }
+        let cache_ttl = cache_settings(ls)?;
         let timeout = secs(rs.timeout.or(ls.request_timeout));
         let deployments = config
             .model_list
@@ -248,10 +269,16 @@ impl Router {
             deadline: secs(rs.deadline),
             stream_timeout: secs(rs.stream_timeout),
             wait_for_cooldown: rs.wait_for_cooldown.unwrap_or(false),
+            cache_ttl,
         };
-        let state = options
-            .state
-            .unwrap_or_else(|| Arc::new(MemoryState::new(deployments.len())));
+        let cache_entries =
+            count(ls.cache_params.max_size).map_or(DEFAULT_CACHE_ENTRIES, |n| n as usize);
+        let state = options.state.unwrap_or_else(|| {
+            Arc::new(MemoryState::with_cache_size(
+                deployments.len(),
+                cache_entries,
+            ))
+        });
         Ok(Self {
             counters: deployments.iter().map(|_| Counters::default()).collect(),
             warnings: config.ignored_keys(),

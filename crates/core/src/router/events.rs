@@ -40,6 +40,8 @@ pub enum RouterEvent {
         until_ms: u64,
         error_kind: &'static str,
     },
+    /// The answer came from the response cache; no deployment was called.
+    CacheHit { group: String },
     /// No deployment of the group could take the call now.
     RateLimited {
         group: String,

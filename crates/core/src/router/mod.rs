@@ -3,6 +3,7 @@
 //! are handed over, so a stream that fails before its first chunk fails over unseen.
 
 pub mod build;
+pub mod cache;
 pub mod config;
 pub mod deployment;
 pub mod events;
@@ -10,7 +11,7 @@ pub mod policy;
 pub mod state;
 pub mod stats;
 pub mod strategy;
-mod stream;
+pub mod stream;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use serde_json::json;
 
+use self::cache::Cached;
 use self::deployment::{Deployment, InFlight};
 use self::events::RouterEvent;
 use self::policy::{Backoff, CooldownRules, ErrorClass, FallbackKind, FallbackTable, RetryRules};
@@ -49,6 +51,8 @@ pub struct Settings {
     pub stream_timeout: Option<Duration>,
     /// Wait for a cooling deployment (within the deadline) instead of failing at once.
     pub wait_for_cooldown: bool,
+    /// How long answers stay in the response cache; `None`: no cache.
+    pub cache_ttl: Option<Duration>,
 }
 
 pub struct Router {
@@ -73,11 +77,30 @@ pub struct Routed<T> {
     pub cost: Option<f64>,
 }
 
+impl<T> Routed<T> {
+    fn failed(err: Error, events: Vec<RouterEvent>) -> Self {
+        Self {
+            result: Err(err),
+            events,
+            deployment: None,
+            usage: None,
+            cost: None,
+        }
+    }
+}
+
+/// The `deployment` of an answer served from the response cache.
+pub const CACHE: &str = "cache";
+
 /// Per-call options.
 #[derive(Debug, Clone, Default)]
 pub struct CallOptions {
     /// Overrides the router's deadline for this call.
     pub deadline: Option<Duration>,
+    /// LiteLLM's `no-cache`: do not answer from the cache.
+    pub no_cache: bool,
+    /// LiteLLM's `no-store`: do not cache the answer.
+    pub no_store: bool,
 }
 
 /// The request body with the deployment's model in place of the group's: a leading `model`
@@ -161,7 +184,6 @@ impl Attempt<Completion> for CompleteAttempt<'_> {
         }
         router.record(
             d,
-            &router.groups[&dep.group],
             &Outcome {
                 ok: result.is_ok(),
                 usage,
@@ -177,12 +199,16 @@ impl Attempt<Completion> for CompleteAttempt<'_> {
 struct StreamAttempt<'a> {
     router: &'a Arc<Router>,
     body: &'a [u8],
+    cache_key: Option<&'a str>,
 }
 
 impl Attempt<RoutedStream> for StreamAttempt<'_> {
     async fn run(&self, d: usize) -> Result<RoutedStream, Error> {
         let body = with_model(self.body, &self.router.deployments[d].model);
-        RoutedStream::open(self.router.clone(), d, body).await
+        let slot = self.cache_key.map(|key| stream::CacheSlot {
+            key: key.to_string(),
+        });
+        RoutedStream::open(self.router.clone(), d, body, slot).await
     }
 }
 
@@ -304,9 +330,9 @@ impl Router {
         }
     }
 
-    fn record(&self, d: usize, group: &Group, outcome: &Outcome) {
+    /// Count one attempt on deployment `d`.
+    fn record(&self, d: usize, outcome: &Outcome) {
         self.counters[d].record(outcome);
-        group.counters.record(outcome);
         let tokens = outcome.usage.map_or(0, |u| u.total_tokens);
         self.state.record_usage(d, tokens, now_ms());
         if let (Some(cost), Some(_)) = (outcome.cost, outcome.usage) {
@@ -463,8 +489,37 @@ impl Router {
         }
     }
 
+    /// The cache key of a call, when the cache is on and the call reads or writes it.
+    fn cache_key(
+        &self,
+        group: &str,
+        stream: bool,
+        body: &[u8],
+        options: &CallOptions,
+    ) -> Option<String> {
+        self.settings.cache_ttl?;
+        if options.no_cache && options.no_store {
+            return None;
+        }
+        cache::cache_key(group, stream, body)
+    }
+
+    fn cached(&self, key: Option<&String>, options: &CallOptions) -> Option<Arc<Cached>> {
+        if options.no_cache {
+            return None;
+        }
+        self.state.cache_get(key?, now_ms())
+    }
+
+    /// Count one call on the group that served it (or was asked, when none did).
+    fn record_call(&self, group: &str, outcome: &Outcome) {
+        if let Some(g) = self.groups.get(group) {
+            g.counters.record(outcome);
+        }
+    }
+
     /// One chat completion through `name` (a model group or a task type). `body` is the
-    /// canonical request JSON without `model`.
+    /// canonical request JSON; its `model` is replaced by each deployment's.
     pub async fn complete(
         &self,
         name: &str,
@@ -472,29 +527,72 @@ impl Router {
         options: &CallOptions,
     ) -> Routed<Completion> {
         let mut call = self.new_call(options, false);
+        let group = match self.group_for(name) {
+            Ok(g) => g.name.clone(),
+            Err(err) => return Routed::failed(err, call.events),
+        };
+        let key = self.cache_key(&group, false, body, options);
+        if let Some(hit) = self.cached(key.as_ref(), options) {
+            if let Cached::Completion { json, usage } = &*hit {
+                call.events.push(RouterEvent::CacheHit { group });
+                let completion = Completion {
+                    json: json.clone(),
+                    usage: *usage,
+                };
+                return Routed {
+                    result: Ok(completion),
+                    events: call.events,
+                    deployment: Some(CACHE.into()),
+                    usage: *usage,
+                    cost: usage.map(|_| 0.0),
+                };
+            }
+        }
+        let started = Instant::now();
         let outcome = self
             .run(name, &mut call, CompleteAttempt { router: self, body })
             .await;
         match outcome {
-            Ok((completion, d)) => Routed {
-                usage: completion.usage,
-                cost: completion.usage.as_ref().and_then(|u| self.cost(d, u)),
-                deployment: Some(self.deployments[d].id.clone()),
-                result: Ok(completion),
-                events: call.events,
-            },
-            Err(err) => Routed {
-                result: Err(err),
-                events: call.events,
-                deployment: None,
-                usage: None,
-                cost: None,
-            },
+            Ok((completion, d)) => {
+                let cost = completion.usage.as_ref().and_then(|u| self.cost(d, u));
+                self.record_call(
+                    &self.deployments[d].group,
+                    &Outcome {
+                        ok: true,
+                        usage: completion.usage,
+                        cost,
+                        latency: Some(started.elapsed()),
+                        ttft: None,
+                    },
+                );
+                if let (Some(key), Some(ttl), false) =
+                    (key, self.settings.cache_ttl, options.no_store)
+                {
+                    let value = Arc::new(Cached::Completion {
+                        json: completion.json.clone(),
+                        usage: completion.usage,
+                    });
+                    self.state
+                        .cache_put(key, value, now_ms() + ttl.as_millis() as u64);
+                }
+                Routed {
+                    usage: completion.usage,
+                    cost,
+                    deployment: Some(self.deployments[d].id.clone()),
+                    result: Ok(completion),
+                    events: call.events,
+                }
+            }
+            Err(err) => {
+                self.record_call(&group, &Outcome::failed());
+                Routed::failed(err, call.events)
+            }
         }
     }
 
     /// A streamed chat completion through `name`. The first batch is read before the stream is
-    /// returned: a deployment that fails before its first chunk fails over unseen.
+    /// returned: a deployment that fails before its first chunk fails over unseen. A cached
+    /// stream is replayed.
     pub async fn stream(
         self: &Arc<Self>,
         name: &str,
@@ -502,8 +600,34 @@ impl Router {
         options: &CallOptions,
     ) -> Routed<RoutedStream> {
         let mut call = self.new_call(options, true);
+        let group = match self.group_for(name) {
+            Ok(g) => g.name.clone(),
+            Err(err) => return Routed::failed(err, call.events),
+        };
+        let key = self.cache_key(&group, true, body, options);
+        if let Some(hit) = self.cached(key.as_ref(), options) {
+            if let Cached::Stream { batches, usage } = &*hit {
+                call.events.push(RouterEvent::CacheHit { group });
+                return Routed {
+                    result: Ok(RoutedStream::replay(batches.clone(), *usage)),
+                    events: call.events,
+                    deployment: Some(CACHE.into()),
+                    usage: *usage,
+                    cost: usage.map(|_| 0.0),
+                };
+            }
+        }
+        let store = key.as_deref().filter(|_| !options.no_store);
         let outcome = self
-            .run(name, &mut call, StreamAttempt { router: self, body })
+            .run(
+                name,
+                &mut call,
+                StreamAttempt {
+                    router: self,
+                    body,
+                    cache_key: store,
+                },
+            )
             .await;
         match outcome {
             Ok((stream, d)) => Routed {
@@ -513,13 +637,10 @@ impl Router {
                 usage: None,
                 cost: None,
             },
-            Err(err) => Routed {
-                result: Err(err),
-                events: call.events,
-                deployment: None,
-                usage: None,
-                cost: None,
-            },
+            Err(err) => {
+                self.record_call(&group, &Outcome::failed());
+                Routed::failed(err, call.events)
+            }
         }
     }
 

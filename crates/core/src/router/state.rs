@@ -3,9 +3,14 @@
 //! method is a local, non-blocking operation: a shared backend keeps a local copy current and
 //! writes through off the call's critical path.
 
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use lru::LruCache;
+
+use super::cache::Cached;
 
 /// Milliseconds since the Unix epoch: wall-clock time, so several processes agree on deadlines.
 pub fn now_ms() -> u64 {
@@ -34,6 +39,10 @@ pub trait RouterState: Send + Sync {
     fn add_spend(&self, key: &str, usd: f64);
     /// What `key` has spent.
     fn spend(&self, key: &str) -> f64;
+    /// The cached answer under `key`, if one is there and fresh.
+    fn cache_get(&self, key: &str, now: u64) -> Option<Arc<Cached>>;
+    /// Store `value` under `key` until `expires` (ms since the epoch).
+    fn cache_put(&self, key: String, value: Arc<Cached>, expires: u64);
 }
 
 /// A counter that resets when its window ends.
@@ -77,17 +86,32 @@ struct DeploymentState {
 pub struct MemoryState {
     deployments: Vec<DeploymentState>,
     spend: Mutex<std::collections::HashMap<String, f64>>,
+    cache: Mutex<LruCache<String, (Arc<Cached>, u64)>>,
 }
+
+/// Entries the response cache keeps when no `max_size` is configured.
+pub const DEFAULT_CACHE_ENTRIES: usize = 1024;
 
 impl MemoryState {
     pub fn new(deployments: usize) -> Self {
+        Self::with_cache_size(deployments, DEFAULT_CACHE_ENTRIES)
+    }
+
+    pub fn with_cache_size(deployments: usize, entries: usize) -> Self {
         Self {
             deployments: (0..deployments)
                 .map(|_| DeploymentState::default())
                 .collect(),
             spend: Mutex::default(),
+            cache: Mutex::new(LruCache::new(
+                NonZeroUsize::new(entries).unwrap_or(NonZeroUsize::MIN),
+            )),
         }
     }
+}
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl RouterState for MemoryState {
@@ -121,13 +145,27 @@ impl RouterState for MemoryState {
     }
 
     fn add_spend(&self, key: &str, usd: f64) {
-        let mut spend = self.spend.lock().unwrap_or_else(|p| p.into_inner());
-        *spend.entry(key.to_string()).or_default() += usd;
+        *locked(&self.spend).entry(key.to_string()).or_default() += usd;
     }
 
     fn spend(&self, key: &str) -> f64 {
-        let spend = self.spend.lock().unwrap_or_else(|p| p.into_inner());
-        spend.get(key).copied().unwrap_or(0.0)
+        locked(&self.spend).get(key).copied().unwrap_or(0.0)
+    }
+
+    fn cache_get(&self, key: &str, now: u64) -> Option<Arc<Cached>> {
+        let mut cache = locked(&self.cache);
+        match cache.get(key) {
+            Some((value, expires)) if *expires > now => Some(value.clone()),
+            Some(_) => {
+                cache.pop(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn cache_put(&self, key: String, value: Arc<Cached>, expires: u64) {
+        locked(&self.cache).put(key, (value, expires));
     }
 }
 
@@ -160,6 +198,29 @@ mod tests {
         assert_eq!(s.usage(1, 3_000), (2, 42));
         assert_eq!(s.usage(1, 61_000), (0, 0));
         assert_eq!(s.usage(0, 3_000), (0, 0));
+    }
+
+    #[test]
+    fn cache_expires_and_evicts_the_least_recently_used() {
+        let s = MemoryState::with_cache_size(0, 2);
+        let value = |t: &str| {
+            Arc::new(Cached::Completion {
+                json: t.into(),
+                usage: None,
+            })
+        };
+        s.cache_put("a".into(), value("a"), 1_000);
+        s.cache_put("b".into(), value("b"), 5_000);
+        assert!(s.cache_get("a", 999).is_some());
+        assert!(s.cache_get("a", 1_000).is_none(), "expired at its deadline");
+        s.cache_put("c".into(), value("c"), 5_000);
+        s.cache_get("b", 0);
+        s.cache_put("d".into(), value("d"), 5_000);
+        assert!(
+            s.cache_get("c", 0).is_none(),
+            "least recently used went first"
+        );
+        assert!(s.cache_get("b", 0).is_some());
     }
 
     #[test]

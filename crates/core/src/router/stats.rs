@@ -133,13 +133,25 @@ impl Counters {
     }
 }
 
-/// How one attempt ended, for the counters.
+/// How one attempt (or call) ended, for the counters.
 pub struct Outcome {
     pub ok: bool,
     pub usage: Option<Usage>,
     pub cost: Option<f64>,
     pub latency: Option<Duration>,
     pub ttft: Option<Duration>,
+}
+
+impl Outcome {
+    pub fn failed() -> Self {
+        Self {
+            ok: false,
+            usage: None,
+            cost: None,
+            latency: None,
+            ttft: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -1,17 +1,34 @@
 //! A routed stream: opened and peeked (its first batch read) inside the router's failover loop,
-//! then handed over. Its usage, cost and latency are recorded when it ends, however it ends.
+//! then handed over; or a cached stream replayed batch by batch. A live stream's usage, cost and
+//! latency are recorded when it ends, however it ends, and a complete one is cached when asked.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::cache::Cached;
+use super::state::now_ms;
 use super::stats::Outcome;
 use super::Router;
 use crate::error::Error;
 use crate::stream::{ChatStream, StreamProgress};
+use crate::usage::Usage;
 
 pub struct RoutedStream {
+    source: Source,
+}
+
+enum Source {
+    Live(Box<Live>),
+    Replay {
+        batches: VecDeque<String>,
+        usage: Option<Usage>,
+    },
+}
+
+struct Live {
     router: Arc<Router>,
     deployment: usize,
     /// The batch read while opening, delivered first.
@@ -20,43 +37,56 @@ pub struct RoutedStream {
     started: Instant,
     ttft: Duration,
     recorded: bool,
+    /// Where the stream goes in the cache once it completes, with what it delivered so far.
+    caching: Option<(String, Vec<String>)>,
+}
+
+/// Where a complete stream is cached.
+pub(crate) struct CacheSlot {
+    pub key: String,
 }
 
 impl RoutedStream {
     /// Open a stream on deployment `d` and wait for its first batch (or its first error),
     /// within the deployment's (or router's) `stream_timeout`.
-    pub(crate) async fn open(router: Arc<Router>, d: usize, body: Bytes) -> Result<Self, Error> {
+    pub(crate) async fn open(
+        router: Arc<Router>,
+        d: usize,
+        body: Bytes,
+        cache: Option<CacheSlot>,
+    ) -> Result<Self, Error> {
         let started = Instant::now();
-        let opened = Self::peek(&router, d, body).await;
-        let (inner, first) = match opened {
+        let (inner, first) = match Self::peek(&router, d, body).await {
             Ok(parts) => parts,
             Err(err) => {
-                let dep = &router.deployments[d];
-                router.record(
-                    d,
-                    &router.groups[&dep.group],
-                    &Outcome {
-                        ok: false,
-                        usage: None,
-                        cost: None,
-                        latency: None,
-                        ttft: None,
-                    },
-                );
+                router.record(d, &Outcome::failed());
                 return Err(err);
             }
         };
         let ttft = started.elapsed();
         router.deployments[d].metrics.record_ttft(ttft);
         Ok(Self {
-            router,
-            deployment: d,
-            first,
-            inner,
-            started,
-            ttft,
-            recorded: false,
+            source: Source::Live(Box::new(Live {
+                router,
+                deployment: d,
+                first,
+                inner,
+                started,
+                ttft,
+                recorded: false,
+                caching: cache.map(|slot| (slot.key, Vec::new())),
+            })),
         })
+    }
+
+    /// A cached stream, replayed as it was delivered.
+    pub(crate) fn replay(batches: Vec<String>, usage: Option<Usage>) -> Self {
+        Self {
+            source: Source::Replay {
+                batches: batches.into(),
+                usage,
+            },
+        }
     }
 
     async fn peek(
@@ -84,39 +114,58 @@ impl RoutedStream {
         }
     }
 
-    /// The deployment serving this stream.
-    pub fn deployment(&self) -> &str {
-        &self.router.deployments[self.deployment].id
-    }
-
-    /// What has been delivered so far.
-    pub fn progress(&self) -> &StreamProgress {
-        self.inner.progress()
+    /// What a live stream has delivered so far.
+    pub fn progress(&self) -> Option<&StreamProgress> {
+        match &self.source {
+            Source::Live(live) => Some(live.inner.progress()),
+            Source::Replay { .. } => None,
+        }
     }
 
     /// The next batch of canonical chunks as a JSON array text, `None` at the end.
     pub async fn next_batch(&mut self) -> Result<Option<String>, Error> {
-        if let Some(first) = self.first.take() {
-            return Ok(Some(first));
+        match &mut self.source {
+            Source::Replay { batches, .. } => Ok(batches.pop_front()),
+            Source::Live(live) => live.next_batch().await,
         }
-        if self.recorded {
-            return Ok(None);
+    }
+
+    /// The cost so far in USD at the serving deployment's price; 0 for a cached replay.
+    pub fn cost(&self) -> Option<f64> {
+        match &self.source {
+            Source::Live(live) => {
+                let usage = live.inner.progress().usage?;
+                live.router.cost(live.deployment, &usage)
+            }
+            Source::Replay { usage, .. } => usage.map(|_| 0.0),
         }
-        let out = self.inner.next_batch().await;
-        if !matches!(out, Ok(Some(_))) {
-            self.finish(out.is_ok(), true);
+    }
+}
+
+impl Live {
+    async fn next_batch(&mut self) -> Result<Option<String>, Error> {
+        let out = match self.first.take() {
+            Some(first) => Ok(Some(first)),
+            None if self.recorded => return Ok(None),
+            None => self.inner.next_batch().await,
+        };
+        match &out {
+            Ok(Some(batch)) => {
+                if let Some((_, batches)) = &mut self.caching {
+                    batches.push(batch.clone());
+                }
+            }
+            Ok(None) => self.finish(true, true),
+            Err(_) => {
+                self.caching = None;
+                self.finish(false, true);
+            }
         }
         out
     }
 
-    /// The usage and cost so far, at the serving deployment's price.
-    pub fn cost(&self) -> Option<f64> {
-        let usage = self.inner.progress().usage?;
-        self.router.cost(self.deployment, &usage)
-    }
-
     /// Record how the stream went: `ended` when it reached its end or an error, not when the
-    /// caller stopped reading.
+    /// caller stopped reading. A complete stream is cached when the call asked for it.
     fn finish(&mut self, ok: bool, ended: bool) {
         if std::mem::replace(&mut self.recorded, true) {
             return;
@@ -129,23 +178,28 @@ impl RoutedStream {
             router.deployments[d]
                 .metrics
                 .record_latency(self.started.elapsed());
+            if let (Some((key, batches)), Some(ttl)) =
+                (self.caching.take(), router.settings.cache_ttl)
+            {
+                let value = Arc::new(Cached::Stream { batches, usage });
+                router
+                    .state
+                    .cache_put(key, value, now_ms() + ttl.as_millis() as u64);
+            }
         }
-        let group = &router.groups[&router.deployments[d].group];
-        router.record(
-            d,
-            group,
-            &Outcome {
-                ok,
-                usage,
-                cost: usage.as_ref().and_then(|u| router.cost(d, u)),
-                latency: whole.then(|| self.started.elapsed()),
-                ttft: Some(self.ttft),
-            },
-        );
+        let outcome = Outcome {
+            ok,
+            usage,
+            cost: usage.as_ref().and_then(|u| router.cost(d, u)),
+            latency: whole.then(|| self.started.elapsed()),
+            ttft: Some(self.ttft),
+        };
+        router.record(d, &outcome);
+        router.record_call(&router.deployments[d].group, &outcome);
     }
 }
 
-impl Drop for RoutedStream {
+impl Drop for Live {
     fn drop(&mut self) {
         // Stopped by the caller: not the deployment's failure, and what it used still counts.
         self.finish(true, false);
