@@ -99,7 +99,7 @@ impl NativeClient {
         let cancel = abort.map(|a| a.token.clone());
         spawn(env, label.clone(), cancel, async move {
             let stream = client.stream(body.into()).await?;
-            Ok(NativeStream::new(AnyStream::Direct(stream), label, None))
+            Ok(NativeStream::new(AnyStream::Direct(Box::new(stream)), label, None))
         })
     }
 
@@ -166,7 +166,7 @@ impl NativeClient {
             let stream = client
                 .request_stream(method?, &path, body.map(Into::into), framing)
                 .await?;
-            Ok(NativeStream::new(AnyStream::Direct(stream), label, None))
+            Ok(NativeStream::new(AnyStream::Direct(Box::new(stream)), label, None))
         })
     }
 }
@@ -187,7 +187,7 @@ pub struct NativeStream {
 
 /// A provider's own stream, or one the router picked a deployment for.
 pub(crate) enum AnyStream {
-    Direct(ChatStream),
+    Direct(Box<ChatStream>),
     Routed(RoutedStream),
 }
 
