@@ -239,6 +239,45 @@ describe('deadline and timeouts', () => {
   })
 })
 
+describe('hedged requests', () => {
+  const hedged = (delay) =>
+    makeRouter(
+      { model_list: [dep('g', 0, { order: 1 }), dep('g', 1, { order: 2 })], router_settings: { hedge: { delay_ms: delay } } },
+      { onEvent: (e) => hedgeEvents.push(e) },
+    )
+  let hedgeEvents = []
+  beforeEach(() => {
+    hedgeEvents = []
+  })
+
+  test('a slow deployment is hedged after the delay; the first answer wins', async () => {
+    mocks[0].reply({ ...ok('slow'), delayMs: 1500 })
+    mocks[1].reply(ok('fast'))
+    const started = Date.now()
+    assert.equal((await complete(hedged(50))).message.content, 'fast')
+    assert.ok(Date.now() - started < 1400, 'it did not wait for the slow deployment')
+    assert.deepEqual([served(0), served(1)], [1, 1])
+    assert.ok(hedgeEvents.some((e) => e.type === 'hedge' && e.deployment === 'g-0' && e.hedge === 'g-1'))
+  })
+
+  test('a fast deployment is not hedged, and streams hedge on their first chunk', async () => {
+    mocks[0].reply(ok('quick'))
+    assert.equal((await complete(hedged(500))).message.content, 'quick')
+    assert.equal(served(1), 0)
+    mocks[0].reply({ sse: streamChunks({ content: 'slow' }), delayMs: 1500 })
+    mocks[1].reply({ sse: streamChunks({ content: 'hedged stream' }) })
+    assert.equal(await drain(hedged(50).getCompletionStream(state, agentFor('g'), {})), 'hedged stream')
+  })
+
+  test('"p95" hedges at the deployment\'s own p95 once it has one', async () => {
+    const router = hedged('p95')
+    for (let i = 0; i < 5; i++) await complete(router) // measured: a few ms each
+    mocks[0].reply({ ...ok('slow'), delayMs: 1500 })
+    mocks[1].reply(ok('fast'))
+    assert.equal((await complete(router)).message.content, 'fast')
+  })
+})
+
 describe('stream failover', () => {
   const router = () => makeRouter({ model_list: [dep('g', 0, { order: 1 }), dep('g', 1, { order: 2 })], router_settings: { num_retries: 1 } })
 

@@ -99,7 +99,11 @@ impl NativeClient {
         let cancel = abort.map(|a| a.token.clone());
         spawn(env, label.clone(), cancel, async move {
             let stream = client.stream(body.into()).await?;
-            Ok(NativeStream::new(AnyStream::Direct(Box::new(stream)), label, None))
+            Ok(NativeStream::new(
+                AnyStream::Direct(Box::new(stream)),
+                label,
+                None,
+            ))
         })
     }
 
@@ -166,7 +170,11 @@ impl NativeClient {
             let stream = client
                 .request_stream(method?, &path, body.map(Into::into), framing)
                 .await?;
-            Ok(NativeStream::new(AnyStream::Direct(Box::new(stream)), label, None))
+            Ok(NativeStream::new(
+                AnyStream::Direct(Box::new(stream)),
+                label,
+                None,
+            ))
         })
     }
 }

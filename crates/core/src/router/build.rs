@@ -11,7 +11,7 @@ use super::policy::{Backoff, CooldownRules, FallbackKind, FallbackTable, RetryRu
 use super::state::{MemoryState, RouterState, DEFAULT_CACHE_ENTRIES};
 use super::stats::Counters;
 use super::strategy::{Lineup, Strategy};
-use super::{Group, Router, Settings};
+use super::{Group, HedgeDelay, Router, Settings};
 use crate::client::ChatClient;
 use crate::error::Error;
 use crate::http::TransportSettings;
@@ -158,20 +158,19 @@ impl Router {
         }
         let rs = &config.router_settings;
         let ls = &config.litellm_settings;
-        if let Some(hedge) = &rs.hedge {
-            if let HedgeDelayRaw::Named(name) = &hedge.delay_ms {
-                if name != "p95" {
-                    return Err(invalid(
-                        "router_settings.hedge.delay_ms",
-                        "expected milliseconds or \"p95\"",
-                    ));
-                }
+        let hedge = match rs.hedge.as_ref().map(|h| &h.delay_ms) {
+            None => None,
+            Some(HedgeDelayRaw::Fixed(ms)) => {
+                Some(HedgeDelay::Fixed(Duration::from_secs_f64(ms.0 / 1000.0)))
             }
-            return Err(invalid(
-                "router_settings.hedge",
-                "hedged requests are not available in this version",
-            ));
-        }
+            Some(HedgeDelayRaw::Named(name)) if name == "p95" => Some(HedgeDelay::P95),
+            Some(HedgeDelayRaw::Named(_)) => {
+                return Err(invalid(
+                    "router_settings.hedge.delay_ms",
+                    "expected milliseconds or \"p95\"",
+                ))
+            }
+        };
         let cache_ttl = cache_settings(ls)?;
         let timeout = secs(rs.timeout.or(ls.request_timeout));
         let deployments = config
@@ -270,6 +269,7 @@ impl Router {
             stream_timeout: secs(rs.stream_timeout),
             wait_for_cooldown: rs.wait_for_cooldown.unwrap_or(false),
             cache_ttl,
+            hedge,
         };
         let cache_entries =
             count(ls.cache_params.max_size).map_or(DEFAULT_CACHE_ENTRIES, |n| n as usize);

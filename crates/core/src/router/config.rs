@@ -171,9 +171,6 @@ pub struct HedgeSettings {
     /// Start the next deployment after this many ms without an answer, or `"p95"` for the
     /// deployment's own 95th percentile.
     pub delay_ms: HedgeDelayRaw,
-    /// At most this many attempts in flight at once.
-    #[serde(default)]
-    pub max_parallel: Option<Number>,
 }
 
 #[derive(Debug, Deserialize)]

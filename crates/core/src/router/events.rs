@@ -40,6 +40,13 @@ pub enum RouterEvent {
         until_ms: u64,
         error_kind: &'static str,
     },
+    /// `deployment` had not answered after `after_ms`: `hedge` was started beside it.
+    Hedge {
+        group: String,
+        deployment: String,
+        hedge: String,
+        after_ms: u64,
+    },
     /// The answer came from the response cache; no deployment was called.
     CacheHit { group: String },
     /// No deployment of the group could take the call now.

@@ -53,6 +53,16 @@ pub struct Settings {
     pub wait_for_cooldown: bool,
     /// How long answers stay in the response cache; `None`: no cache.
     pub cache_ttl: Option<Duration>,
+    /// Hedged requests, when on.
+    pub hedge: Option<HedgeDelay>,
+}
+
+/// When a hedged request starts its second deployment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum HedgeDelay {
+    Fixed(Duration),
+    /// The first deployment's own 95th-percentile latency (time to first token for streams).
+    P95,
 }
 
 pub struct Router {
@@ -302,8 +312,12 @@ impl Router {
             .map(|at| Duration::from_millis(at.saturating_sub(now)))
     }
 
-    /// Count a failure of `d` and cool it down when the policy says so.
     fn on_failure(&self, d: usize, err: &Error, call: &mut Call) {
+        self.on_failure_quiet(d, err, &mut call.events);
+    }
+
+    /// Count a failure of `d` and cool it down when the policy says so.
+    fn on_failure_quiet(&self, d: usize, err: &Error, events: &mut Vec<RouterEvent>) {
         let class = ErrorClass::of(err);
         if !self.settings.cooldown.counts(class) {
             return;
@@ -321,7 +335,7 @@ impl Router {
             let until = self.state.cool_down(d, now + wait.as_millis() as u64);
             let dep = &self.deployments[d];
             tracing::debug!(deployment = %dep.id, until, "cooling down");
-            call.events.push(RouterEvent::Cooldown {
+            events.push(RouterEvent::Cooldown {
                 group: dep.group.clone(),
                 deployment: dep.id.clone(),
                 until_ms: until,
@@ -381,20 +395,25 @@ impl Router {
                 model: dep.model.clone(),
                 attempt: retry,
             });
-            let result = {
-                let _slot = InFlight::start(&dep.metrics);
-                let remaining = call.remaining();
-                match remaining {
-                    Some(r) => match tokio::time::timeout(r, attempt.run(d)).await {
+            let mut hedges = Vec::new();
+            let (result, d) = {
+                let hedged = self.hedged(group, d, &tried, call.stream, attempt, &mut hedges);
+                match call.remaining() {
+                    Some(r) => match tokio::time::timeout(r, hedged).await {
                         Ok(out) => out,
-                        Err(_) => Err(deadline_passed(
-                            call.deadline.map_or(r, |(_, d)| d),
-                            call.attempts,
-                        )),
+                        Err(_) => (
+                            Err(deadline_passed(
+                                call.deadline.map_or(r, |(_, d)| d),
+                                call.attempts,
+                            )),
+                            d,
+                        ),
                     },
-                    None => attempt.run(d).await,
+                    None => hedged.await,
                 }
             };
+            call.events.append(&mut hedges);
+            let dep = &self.deployments[d];
             let err = match result {
                 Ok(value) => return Ok((value, d)),
                 Err(err) => err,
@@ -438,6 +457,80 @@ impl Router {
                 tokio::time::sleep(delay).await;
             }
             retry += 1;
+        }
+    }
+
+    /// One attempt on `d`; with hedging on, a second deployment starts when `d` has not
+    /// answered within the hedge delay, the first answer wins and the other is cancelled.
+    /// Returns the outcome and the deployment it is from.
+    async fn hedged<T>(
+        &self,
+        group: &Group,
+        d: usize,
+        tried: &[usize],
+        stream: bool,
+        attempt: &impl Attempt<T>,
+        events: &mut Vec<RouterEvent>,
+    ) -> (Result<T, Error>, usize) {
+        let _slot = InFlight::start(&self.deployments[d].metrics);
+        let first = attempt.run(d);
+        tokio::pin!(first);
+        let Some(delay) = self.hedge_delay(d, stream) else {
+            return (first.await, d);
+        };
+        tokio::select! {
+            out = &mut first => return (out, d),
+            _ = tokio::time::sleep(delay) => {}
+        }
+        let mut skip = tried.to_vec();
+        skip.push(d);
+        let Some(h) = self.pick(group, &skip, stream).filter(|&h| h != d) else {
+            return (first.await, d);
+        };
+        events.push(RouterEvent::Hedge {
+            group: group.name.clone(),
+            deployment: self.deployments[d].id.clone(),
+            hedge: self.deployments[h].id.clone(),
+            after_ms: delay.as_millis() as u64,
+        });
+        let _second_slot = InFlight::start(&self.deployments[h].metrics);
+        let second = attempt.run(h);
+        tokio::pin!(second);
+        // The first to succeed wins; a failure waits for the other. The loser is dropped, which
+        // cancels its request.
+        tokio::select! {
+            out = &mut first => match out {
+                Ok(v) => (Ok(v), d),
+                Err(e) => {
+                    self.on_failure_quiet(d, &e, events);
+                    (second.await, h)
+                }
+            },
+            out = &mut second => match out {
+                Ok(v) => (Ok(v), h),
+                Err(e) => {
+                    self.on_failure_quiet(h, &e, events);
+                    (first.await, d)
+                }
+            },
+        }
+    }
+
+    /// The hedge delay for an attempt on `d`: fixed, or `d`'s own p95 once it has one.
+    fn hedge_delay(&self, d: usize, stream: bool) -> Option<Duration> {
+        match self.settings.hedge? {
+            HedgeDelay::Fixed(delay) => Some(delay),
+            HedgeDelay::P95 => {
+                let counters = &self.counters[d];
+                let histogram = if stream {
+                    &counters.ttft
+                } else {
+                    &counters.latency
+                };
+                histogram
+                    .quantile_ms(0.95)
+                    .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+            }
         }
     }
 
