@@ -230,6 +230,12 @@ export interface NativeFailure {
   events?: any
 }
 
+/** Every alias and the provider id it stands for. */
+export declare function providerAliases(): Array<Array<string>>
+
+/** The provider id a name or alias stands for (`claude` → `anthropic`). */
+export declare function providerId(name: string): Outcome<string>
+
 /**
  * Route a LiteLLM-style model name (`anthropic/claude-…`, `gpt-4o`) to its provider, reading the
  * provider's environment variables now.

@@ -240,6 +240,9 @@ function resolveModel(model) {
   return { ...rest, baseURL: baseUrl ?? null, baseURLEnv: baseUrlEnv }
 }
 
+/** The provider id a name or alias stands for, from the core's registry. */
+const providerId = (name) => nativeSync(() => binding.providerId(name))
+
 let providers
 /** Every provider id and its defaults (from the core's registry). */
 const listProviders = () => (providers ??= Object.freeze(binding.listProviders().map(Object.freeze)))
@@ -298,6 +301,7 @@ module.exports = {
   clientSource,
   createRouter,
   resolveModel,
+  providerId,
   listProviders,
   price,
   usageReport,

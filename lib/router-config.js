@@ -116,7 +116,7 @@ const STRATEGIES_004 = { fallback: 'simple-shuffle', 'round-robin': 'round-robin
 /** A seed 004 `[llm]` provider entry as a LiteLLM deployment. */
 function deployment004(entry, group, at, order) {
   v.object(entry, at)
-  const provider = providerId(v.string(entry.provider ?? 'openai', `${at}.provider`).replace(/-openai$/, ''))
+  const provider = providerId(v.string(entry.provider ?? 'openai', `${at}.provider`))
   const model = v.string(entry.text_model ?? entry.model, `${at}.text_model`, { nonEmpty: true })
   const params = { model: `${provider}/${model}` }
   const base = entry.ollama_url ?? entry.base_url

@@ -77,3 +77,22 @@ pub fn list_providers() -> Vec<BindingProviderProfile> {
         })
         .collect()
 }
+
+/// The provider id a name or alias stands for (`claude` → `anthropic`).
+#[napi(catch_unwind)]
+pub fn provider_id(name: String) -> Outcome<String> {
+    let label = CallLabel::new("", "");
+    outcome(
+        routing::provider_named(&name).map(|p| p.id.to_string()),
+        &label,
+    )
+}
+
+/// Every alias and the provider id it stands for.
+#[napi]
+pub fn provider_aliases() -> Vec<Vec<String>> {
+    routing::ALIASES
+        .iter()
+        .map(|(alias, id)| vec![alias.to_string(), id.to_string()])
+        .collect()
+}

@@ -197,6 +197,45 @@ pub fn profile_of(id: &str) -> Option<&'static ProviderProfile> {
     PROFILES.iter().find(|p| p.id == id)
 }
 
+/// Names people use for providers, with the id each stands for.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("gpt", "openai"),
+    ("chatgpt", "openai"),
+    ("claude", "anthropic"),
+    ("google", "gemini"),
+    ("vertex", "vertex_ai"),
+    ("vertexai", "vertex_ai"),
+    ("aws", "bedrock"),
+    ("llama.cpp", "llamacpp"),
+    ("llama-cpp", "llamacpp"),
+    ("llama_cpp", "llamacpp"),
+    ("together", "together_ai"),
+    ("togetherai", "together_ai"),
+    ("hf", "huggingface"),
+    ("hugging_face", "huggingface"),
+    ("grok", "xai"),
+    ("fireworks", "fireworks_ai"),
+    ("pplx", "perplexity"),
+    ("azure_openai", "azure"),
+    ("azure-openai", "azure"),
+];
+
+/// The provider a name or alias (any case, surrounding space ignored) stands for.
+pub fn provider_named(name: &str) -> Result<&'static ProviderProfile, Error> {
+    let key = name.trim().to_ascii_lowercase();
+    let id = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == key)
+        .map_or(key.as_str(), |(_, id)| id);
+    profile_of(id).ok_or_else(|| {
+        let ids: Vec<&str> = PROFILES.iter().map(|p| p.id).collect();
+        Error::InvalidInput(format!(
+            "unknown provider {name:?}: use one of {}",
+            ids.join(", ")
+        ))
+    })
+}
+
 /// A model name resolved to its provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedModel {
@@ -413,6 +452,18 @@ pub fn build_provider(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_and_aliases_name_providers() {
+        assert_eq!(provider_named(" Claude ").unwrap().id, "anthropic");
+        assert_eq!(provider_named("llama.cpp").unwrap().id, "llamacpp");
+        assert_eq!(provider_named("openai").unwrap().id, "openai");
+        assert!(provider_named("nope").is_err());
+        for (alias, id) in ALIASES {
+            assert!(profile_of(id).is_some(), "{alias} → {id}");
+            assert!(profile_of(alias).is_none(), "{alias} shadows an id");
+        }
+    }
 
     #[test]
     fn prefixes_and_bare_names_route_like_litellm() {
