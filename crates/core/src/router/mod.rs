@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::json;
+use tracing::Instrument;
 
 use self::cache::Cached;
 use self::deployment::{Deployment, InFlight};
@@ -295,6 +296,14 @@ impl Router {
         pick(&fresh).or_else(|| pick(&any))
     }
 
+    /// The deployment the next call to `name` would go to now, by the group's strategy.
+    pub fn next_deployment(&self, name: &str) -> Result<Option<&str>, Error> {
+        let group = self.group_for(name)?;
+        Ok(self
+            .pick(group, &[], false)
+            .map(|d| self.deployments[d].id.as_str()))
+    }
+
     /// When the first of `group`'s deployments can take traffic again.
     fn next_available(&self, group: &Group) -> Option<Duration> {
         let now = now_ms();
@@ -397,7 +406,10 @@ impl Router {
             });
             let mut hedges = Vec::new();
             let (result, d) = {
-                let hedged = self.hedged(group, d, &tried, call.stream, attempt, &mut hedges);
+                let span = tracing::debug_span!("router.attempt", deployment = %dep.id, retry);
+                let hedged = self
+                    .hedged(group, d, &tried, call.stream, attempt, &mut hedges)
+                    .instrument(span);
                 match call.remaining() {
                     Some(r) => match tokio::time::timeout(r, hedged).await {
                         Ok(out) => out,
@@ -644,6 +656,7 @@ impl Router {
         let started = Instant::now();
         let outcome = self
             .run(name, &mut call, CompleteAttempt { router: self, body })
+            .instrument(tracing::info_span!("router.complete", group = %group))
             .await;
         match outcome {
             Ok((completion, d)) => {
@@ -721,6 +734,7 @@ impl Router {
                     cache_key: store,
                 },
             )
+            .instrument(tracing::info_span!("router.stream", group = %group))
             .await;
         match outcome {
             Ok((stream, d)) => Routed {

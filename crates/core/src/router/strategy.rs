@@ -43,6 +43,45 @@ impl Strategy {
     }
 }
 
+/// Groups up to this size are scanned whole by the scoring strategies.
+const SCAN_ALL: usize = 32;
+/// Larger groups score this many random candidates (the power of k choices): O(1) a pick.
+const SAMPLES: usize = 16;
+
+/// The usable deployments a scoring strategy compares: all of a small group, a random sample
+/// of a large one (all of it when the sample found none usable).
+fn candidates<'a>(
+    members: &'a [usize],
+    c: &'a Candidates<'a>,
+) -> Box<dyn Iterator<Item = usize> + 'a> {
+    if members.len() > SCAN_ALL {
+        let sample: Vec<usize> = (0..SAMPLES)
+            .map(|_| members[fastrand::usize(..members.len())])
+            .filter(|&d| (c.usable)(d))
+            .collect();
+        if !sample.is_empty() {
+            return Box::new(sample.into_iter());
+        }
+    }
+    Box::new(members.iter().copied().filter(|&d| (c.usable)(d)))
+}
+
+/// The candidate with the highest `score`.
+fn best_of<K: PartialOrd>(
+    members: &[usize],
+    c: &Candidates,
+    score: impl Fn(usize) -> K,
+) -> Option<usize> {
+    candidates(members, c)
+        .map(|d| (score(d), d))
+        .reduce(|best, next| if next.0 > best.0 { next } else { best })
+        .map(|(_, d)| d)
+}
+
+/// Share of rpm/tpm left, ordered as a number.
+#[derive(PartialEq, PartialOrd)]
+struct Headroom(f64);
+
 /// A group's deployments arranged for picking: sorted by order (then by cost, for
 /// cost-based routing), with the cumulative shuffle weights of each tier.
 pub struct Lineup {
@@ -138,26 +177,22 @@ impl Lineup {
             }
             // Sorted by cost when the lineup was built.
             Strategy::CostBased => members.iter().find(usable).copied(),
-            Strategy::LeastBusy => members
-                .iter()
-                .filter(usable)
-                .min_by_key(|&&d| c.deployments[d].metrics.in_flight.load(Ordering::Relaxed))
-                .copied(),
-            Strategy::UsageBased => members
-                .iter()
-                .filter(usable)
-                .copied()
-                .max_by(|&a, &b| (c.headroom)(a).total_cmp(&(c.headroom)(b))),
+            Strategy::LeastBusy => {
+                let busy = |d: usize| c.deployments[d].metrics.in_flight.load(Ordering::Relaxed);
+                best_of(members, c, |d| std::cmp::Reverse(busy(d)))
+            }
+            Strategy::UsageBased => best_of(members, c, |d| Headroom((c.headroom)(d))),
             Strategy::LatencyBased { buffer } => {
                 let latency = |d: usize| c.deployments[d].metrics.latency_us(c.stream);
                 // Unmeasured deployments (0) go first, so every deployment gets measured.
-                let best = members.iter().filter(usable).map(|&d| latency(d)).min()?;
+                let scored: Vec<(usize, u64)> =
+                    candidates(members, c).map(|d| (d, latency(d))).collect();
+                let best = scored.iter().map(|&(_, l)| l).min()?;
                 let limit = best as f64 * (1.0 + buffer);
-                let near: Vec<usize> = members
-                    .iter()
-                    .filter(usable)
-                    .copied()
-                    .filter(|&d| latency(d) as f64 <= limit)
+                let near: Vec<usize> = scored
+                    .into_iter()
+                    .filter(|&(_, l)| l as f64 <= limit)
+                    .map(|(d, _)| d)
                     .collect();
                 near.get(fastrand::usize(..near.len())).copied()
             }
