@@ -94,6 +94,15 @@ describe('strategies', () => {
     assert.equal(served(0) + served(1), 40)
   })
 
+  test('an rpm limit holds under concurrent calls', async () => {
+    const router = makeRouter({ model_list: [dep('g', 0, { rpm: 5 })], router_settings: { num_retries: 0 } })
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => complete(router)))
+    assert.equal(served(0), 5)
+    const refused = outcomes.filter((o) => o.status === 'rejected')
+    assert.equal(refused.length, 15)
+    assert.ok(refused.every((o) => o.reason.kind === 'rate_limited' && o.reason.retryAfter > 0))
+  })
+
   test('order tiers: a failure at the best order moves to the next order within the call', async () => {
     const events = []
     const router = makeRouter(

@@ -357,7 +357,7 @@ impl Router {
     fn record(&self, d: usize, outcome: &Outcome) {
         self.counters[d].record(outcome);
         let tokens = outcome.usage.map_or(0, |u| u.total_tokens);
-        self.state.record_usage(d, tokens, now_ms());
+        self.state.record_usage(d, 0, tokens, now_ms());
         if let (Some(cost), Some(_)) = (outcome.cost, outcome.usage) {
             self.state.add_spend(&self.deployments[d].id, cost);
         }
@@ -396,6 +396,10 @@ impl Router {
                 }
             };
             let dep = &self.deployments[d];
+            // Counted as it is sent: a deployment filled by a concurrent call is skipped.
+            if !self.state.try_reserve(d, dep.rpm, now_ms()) {
+                continue;
+            }
             call.attempts += 1;
             call.events.push(RouterEvent::Request {
                 group: group.name.clone(),
@@ -496,7 +500,10 @@ impl Router {
         }
         let mut skip = tried.to_vec();
         skip.push(d);
-        let Some(h) = self.pick(group, &skip, stream).filter(|&h| h != d) else {
+        let hedge = self
+            .pick(group, &skip, stream)
+            .filter(|&h| h != d && self.state.try_reserve(h, self.deployments[h].rpm, now_ms()));
+        let Some(h) = hedge else {
             return (first.await, d);
         };
         events.push(RouterEvent::Hedge {

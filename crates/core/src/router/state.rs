@@ -31,8 +31,13 @@ pub trait RouterState: Send + Sync {
     fn cool_down(&self, d: usize, until: u64) -> u64;
     /// Count a failure of `d`; returns the failures in the current window, this one included.
     fn record_failure(&self, d: usize, now: u64) -> u32;
-    /// Count one request and `tokens` against `d`'s rpm/tpm window.
-    fn record_usage(&self, d: usize, tokens: u64, now: u64);
+    /// Count `requests` and `tokens` against `d`'s rpm/tpm window. Requests are counted when
+    /// they are sent, tokens when they are known.
+    fn record_usage(&self, d: usize, requests: u64, tokens: u64, now: u64);
+    /// Count one request against `d` if that keeps it within `rpm` this window; `false` (and
+    /// nothing counted) when it is full. Check and count are one step, so concurrent calls
+    /// cannot pass the limit together.
+    fn try_reserve(&self, d: usize, rpm: Option<u64>, now: u64) -> bool;
     /// `(requests, tokens)` counted against `d` in the current window.
     fn usage(&self, d: usize, now: u64) -> (u64, u64);
     /// Add `usd` to what `key` has spent.
@@ -62,6 +67,19 @@ impl WindowCounter {
             return n;
         }
         self.count.fetch_add(n, Ordering::AcqRel) + n
+    }
+
+    /// Add one unless the count already reached `limit`.
+    fn add_one_within(&self, limit: u64, now: u64) -> bool {
+        let window = now / WINDOW_MS;
+        if self.window.swap(window, Ordering::AcqRel) != window {
+            self.count.store(0, Ordering::Release);
+        }
+        self.count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
+                (c < limit).then_some(c + 1)
+            })
+            .is_ok()
     }
 
     fn get(&self, now: u64) -> u64 {
@@ -131,11 +149,24 @@ impl RouterState for MemoryState {
         self.deployments[d].failures.add(1, now) as u32
     }
 
-    fn record_usage(&self, d: usize, tokens: u64, now: u64) {
+    fn record_usage(&self, d: usize, requests: u64, tokens: u64, now: u64) {
         let state = &self.deployments[d];
-        state.requests.add(1, now);
+        if requests > 0 {
+            state.requests.add(requests, now);
+        }
         if tokens > 0 {
             state.tokens.add(tokens, now);
+        }
+    }
+
+    fn try_reserve(&self, d: usize, rpm: Option<u64>, now: u64) -> bool {
+        let requests = &self.deployments[d].requests;
+        match rpm {
+            Some(limit) => requests.add_one_within(limit, now),
+            None => {
+                requests.add(1, now);
+                true
+            }
         }
     }
 
@@ -193,8 +224,8 @@ mod tests {
         assert_eq!(s.record_failure(0, 1_000), 1);
         assert_eq!(s.record_failure(0, 59_999), 2);
         assert_eq!(s.record_failure(0, 60_000), 1, "a new minute starts over");
-        s.record_usage(1, 30, 1_000);
-        s.record_usage(1, 12, 2_000);
+        s.record_usage(1, 1, 30, 1_000);
+        s.record_usage(1, 1, 12, 2_000);
         assert_eq!(s.usage(1, 3_000), (2, 42));
         assert_eq!(s.usage(1, 61_000), (0, 0));
         assert_eq!(s.usage(0, 3_000), (0, 0));
@@ -221,6 +252,15 @@ mod tests {
             "least recently used went first"
         );
         assert!(s.cache_get("b", 0).is_some());
+    }
+
+    #[test]
+    fn reservations_stop_at_the_limit() {
+        let s = MemoryState::new(1);
+        assert!((0..3).all(|_| s.try_reserve(0, Some(3), 1_000)));
+        assert!(!s.try_reserve(0, Some(3), 2_000));
+        assert_eq!(s.usage(0, 2_000), (3, 0));
+        assert!(s.try_reserve(0, Some(3), 61_000), "a new minute has room");
     }
 
     #[test]
