@@ -176,6 +176,29 @@ describe('bad input is a typed error naming its path', () => {
     assertInvalid(throwsSync(() => sy.getProviderFromModel(null)), 'model')
   })
 
+  test('makeRouter checks its config and options, and never echoes a key', async () => {
+    const base = { model_name: 'g', litellm_params: { model: 'openai/m', api_base: mock.url, api_key: KEY } }
+    const bad = [
+      [42, 'config'],
+      [{ model_list: 'all' }, 'model_list'],
+      [{ model_list: [] }, 'model_list'],
+      [{ model_list: [{ model_name: 'g' }] }, 'model_list[0]'],
+      [{ model_list: [{ ...base, litellm_params: { ...base.litellm_params, rpm: KEY } }] }, 'model_list[0].litellm_params.rpm'],
+      [{ model_list: [{ ...base, litellm_params: { ...base.litellm_params, model: KEY } }] }, 'model_list[0].litellm_params.model'],
+      [{ model_list: [base], router_settings: { retry_policy: { [KEY]: 1 } } }, 'retry_policy'],
+      [{ model_list: [base], router_settings: { hedge: { delay_ms: 'soon' } } }, 'hedge'],
+      [{ model_list: [base], litellm_settings: { cache: true, cache_params: { type: 'redis' } } }, 'cache_params.type'],
+      ['/no/such/config.yaml', 'config.yaml'],
+    ]
+    for (const [config, path] of bad) assertInvalid(throwsSync(() => sy.makeRouter(config)), path)
+    assertInvalid(throwsSync(() => sy.makeRouter({ model_list: [base] }, { onEvent: 'log' })), 'options.onEvent')
+    const router = sy.makeRouter({ model_list: [base] })
+    assertInvalid(await rejection(router.complete(null)), 'request')
+    assertInvalid(await rejection(router.complete({ model: 'g', messages: [], cache: { 'no-cache': 'yes' } })), 'request.cache.no-cache')
+    assertInvalid(await rejection(router.getCompletion(state(), agent({ modelConfig: { name: 'g' }, tools: 3 }), {})), 'agent.tools')
+    assert.ok(!JSON.stringify(router.stats()).includes(KEY))
+  })
+
   test('the testing helper checks its options', async () => {
     assertInvalid(await rejection(startMockUpstream({ port: -1 })), 'options.port')
     assertInvalid(await rejection(startMockUpstream({ handler: 'reply' })), 'options.handler')
