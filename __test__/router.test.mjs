@@ -94,6 +94,13 @@ describe('strategies', () => {
     assert.equal(served(0) + served(1), 40)
   })
 
+  test('order tiers fail over even with no retries left', async () => {
+    const router = makeRouter({ model_list: [dep('g', 0, { order: 1 }), dep('g', 1, { order: 2 })], router_settings: { num_retries: 0 } })
+    mocks[0].reply({ error: { status: 503 } })
+    assert.equal((await complete(router)).message.content, 'ok')
+    assert.deepEqual([served(0), served(1)], [1, 1])
+  })
+
   test('an rpm limit holds under concurrent calls', async () => {
     const router = makeRouter({ model_list: [dep('g', 0, { rpm: 5 })], router_settings: { num_retries: 0 } })
     const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => complete(router)))

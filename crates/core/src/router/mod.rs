@@ -334,13 +334,11 @@ impl Router {
         let now = now_ms();
         let failures = self.state.record_failure(d, now);
         if self.settings.cooldown.cools(class, failures) {
-            // A server's Retry-After longer than the cooldown is honoured.
+            // The server's Retry-After, when it gave one, says how long better than our default.
             let wait = err
                 .upstream()
                 .and_then(|u| u.retry_after)
-                .map_or(self.settings.cooldown.cooldown, |w| {
-                    w.max(self.settings.cooldown.cooldown)
-                });
+                .unwrap_or(self.settings.cooldown.cooldown);
             let until = self.state.cool_down(d, now + wait.as_millis() as u64);
             let dep = &self.deployments[d];
             tracing::debug!(deployment = %dep.id, until, "cooling down");
@@ -442,24 +440,39 @@ impl Router {
             if !tried.contains(&d) {
                 tried.push(d);
             }
+            if call.remaining().is_some_and(|r| r.is_zero()) {
+                return Err(err);
+            }
+            let next = self.pick(group, &tried, call.stream);
+            // An untried deployment of a later `order` takes the call whatever the retries
+            // left: order tiers fail over within the call, as in LiteLLM.
+            let next_tier =
+                next.filter(|&n| !tried.contains(&n) && self.deployments[n].order > dep.order);
+            let tier_failover = next_tier.is_some()
+                && !matches!(
+                    class,
+                    ErrorClass::ContextWindowExceeded | ErrorClass::ContentPolicyViolation
+                );
             let others = group.lineup.members().len() > 1;
             let num_retries = dep.max_retries.unwrap_or(group.num_retries);
             let allowed = self.settings.retry.retries_for(class, num_retries, others);
-            if retry >= allowed || call.remaining().is_some_and(|r| r.is_zero()) {
+            if retry >= allowed && !tier_failover {
                 return Err(err);
             }
             // LiteLLM retries at once when another deployment is healthy; else it backs off.
-            let elsewhere = self
-                .pick(group, &tried, call.stream)
-                .is_some_and(|n| n != d);
-            let delay = if elsewhere {
-                Duration::ZERO
-            } else {
-                self.settings
+            let delay = match next {
+                Some(n) if n != d => Duration::ZERO,
+                _ => self
+                    .settings
                     .backoff
-                    .delay(retry, err.upstream().and_then(|u| u.retry_after))
+                    .delay(retry, err.upstream().and_then(|u| u.retry_after)),
             };
-            if call.remaining().is_some_and(|r| delay >= r) {
+            // Nothing would be available after the backoff either: the upstream's error is the
+            // answer now, not the router's after a useless wait.
+            let cooling_past = next.is_none()
+                && !self.settings.wait_for_cooldown
+                && self.next_available(group).is_some_and(|w| w > delay);
+            if cooling_past || call.remaining().is_some_and(|r| delay >= r) {
                 return Err(err);
             }
             call.events.push(RouterEvent::Retry {
@@ -472,7 +485,9 @@ impl Router {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            retry += 1;
+            if !tier_failover || retry < allowed {
+                retry += 1;
+            }
         }
     }
 
