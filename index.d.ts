@@ -24,7 +24,10 @@ export declare class NativeClient {
   constructor(provider: string, options: BindingClientOptions)
   /** One chat completion. `body` is the request JSON; resolves to the response JSON. */
   complete(body: string, model: string, abort?: AbortHandle | undefined | null): Promise<string>
-  /** A streamed chat completion: resolves once the upstream accepted the request. */
+  /**
+   * A streamed chat completion: resolves once the upstream accepted the request and its first
+   * chunk is ready.
+   */
   stream(body: string, model: string, abort?: AbortHandle | undefined | null): Promise<NativeStream>
   /** Embeddings: `body` is OpenAI's `{ model, input }`; resolves to OpenAI's embeddings JSON. */
   embed(body: string, model: string, abort?: AbortHandle | undefined | null): Promise<string>
@@ -38,8 +41,12 @@ export declare class NativeClient {
 
 /** An open stream. Dropping it, or `abort()`, closes the upstream request. */
 export declare class NativeStream {
-  /** The chunks ready now as a JSON array string (waiting only when none are), `null` at the end. */
-  next(): Promise<string | null>
+  /**
+   * The chunks ready now as a JSON array string (waiting only when none are), `null` at the end.
+   * What is ready already comes back at once, not as a promise: a trip through the runtime
+   * costs more than a small batch.
+   */
+  next(): string | null | Promise<string | null>
   /** Stop reading and close the upstream request. */
   abort(): void
 }

@@ -83,7 +83,8 @@ impl NativeClient {
         })
     }
 
-    /// A streamed chat completion: resolves once the upstream accepted the request.
+    /// A streamed chat completion: resolves once the upstream accepted the request and its first
+    /// chunk is ready.
     #[napi(ts_return_type = "Promise<NativeStream>")]
     pub fn stream<'env>(
         &self,
@@ -195,8 +196,32 @@ impl NativeStream {
 #[napi]
 impl NativeStream {
     /// The chunks ready now as a JSON array string (waiting only when none are), `null` at the end.
-    #[napi(ts_return_type = "Promise<string | null>")]
-    pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<String>>> {
+    /// What is ready already comes back at once, not as a promise: a trip through the runtime
+    /// costs more than a small batch.
+    #[napi(ts_return_type = "string | null | Promise<string | null>")]
+    pub fn next<'env>(
+        &self,
+        env: &'env Env,
+    ) -> Result<Either<Option<String>, PromiseRaw<'env, Option<String>>>> {
+        let mut guard = self
+            .inner
+            .try_lock()
+            .ok()
+            .filter(|_| !self.cancel.is_cancelled());
+        if let Some(guard) = guard.as_mut() {
+            if let Some(out) = guard.as_mut().and_then(ChatStream::try_next_batch) {
+                if !matches!(out, Ok(Some(_))) {
+                    guard.take();
+                }
+                return match out {
+                    Ok(batch) => Ok(Either::A(batch)),
+                    Err(e) => {
+                        spawn(env, self.label.clone(), None, async move { Err(e) }).map(Either::B)
+                    }
+                };
+            }
+        }
+        drop(guard);
         let inner = self.inner.clone();
         let cancel = self.cancel.clone();
         spawn(env, self.label.clone(), None, async move {
@@ -219,6 +244,7 @@ impl NativeStream {
             }
             out
         })
+        .map(Either::B)
     }
 
     /// Stop reading and close the upstream request.
