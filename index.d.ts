@@ -19,7 +19,10 @@ export declare class AbortHandle {
 export declare class NativeClient {
   /** One chat completion. `body` is the request JSON; resolves to the response JSON. */
   complete(body: string, model: string, abort?: AbortHandle | undefined | null): Promise<string | NativeFailure>
-  /** A streamed chat completion: resolves once the upstream accepted the request. */
+  /**
+   * A streamed chat completion: resolves once the upstream accepted the request and its first
+   * chunk is ready.
+   */
   stream(body: string, model: string, abort?: AbortHandle | undefined | null): Promise<NativeStream | NativeFailure>
   /** Embeddings: `body` is OpenAI's `{ model, input }`; resolves to OpenAI's embeddings JSON. */
   embed(body: string, model: string, abort?: AbortHandle | undefined | null): Promise<string | NativeFailure>
@@ -47,8 +50,12 @@ export declare class NativeRouter {
 
 /** An open stream. Dropping it, or `abort()`, closes the upstream request. */
 export declare class NativeStream {
-  /** The chunks ready now as a JSON array string (waiting only when none are), `null` at the end. */
-  next(): Promise<string | null | NativeFailure>
+  /**
+   * The chunks ready now as a JSON array string (waiting only when none are), `null` at the end.
+   * What is ready already comes back at once, not as a promise: a trip through the runtime
+   * costs more than a small batch.
+   */
+  next(): string | null | NativeFailure | Promise<string | null | NativeFailure>
   /** For a routed stream: the deployment serving it. */
   get deployment(): string | null
   /** For a routed stream that ended: its cost in USD at the deployment's price. */

@@ -24,7 +24,8 @@ const params = () => ({
   temperature: agent.modelConfig.temperature,
 })
 
-// Each factory returns { complete(): Promise, stream(): Promise<number of content chunks> }.
+// Each factory returns { complete(): Promise, stream(onFirst?): Promise<number of content chunks> };
+// `onFirst` is called when the first content chunk reaches the caller.
 const clients = {
   async switchyard(headers) {
     // run.mjs hands over a snapshot of the addon; the loader override is scoped to our own binding
@@ -46,10 +47,10 @@ const clients = {
     const c = new OpenAI({ baseURL: BASE, apiKey: KEY, defaultHeaders: headers })
     return {
       complete: () => c.chat.completions.create(params()),
-      async stream() {
+      async stream(onFirst) {
         let n = 0
         const s = await c.chat.completions.create({ ...params(), stream: true, stream_options: { include_usage: true } })
-        for await (const ch of s) if (ch.choices[0]?.delta?.content) n++
+        for await (const ch of s) if (ch.choices[0]?.delta?.content && !n++) onFirst?.()
         return n
       },
     }
@@ -65,7 +66,7 @@ const clients = {
     }
     return {
       complete: async () => JSON.parse(await (await post(params())).body.text()),
-      async stream() {
+      async stream(onFirst) {
         const res = await post({ ...params(), stream: true, stream_options: { include_usage: true } })
         res.body.setEncoding('utf8')
         let buf = ''
@@ -77,7 +78,7 @@ const clients = {
             const ev = buf.slice(0, i)
             buf = buf.slice(i + 2)
             if (!ev.startsWith('data: ') || ev === 'data: [DONE]') continue
-            if (JSON.parse(ev.slice(6)).choices[0]?.delta?.content) n++
+            if (JSON.parse(ev.slice(6)).choices[0]?.delta?.content && !n++) onFirst?.()
           }
         }
         return n
@@ -89,9 +90,9 @@ const clients = {
 function jafShaped(p) {
   return {
     complete: () => p.getCompletion(state, agent, config),
-    async stream() {
+    async stream(onFirst) {
       let n = 0
-      for await (const ev of p.getCompletionStream(state, agent, config)) if (ev.delta) n++
+      for await (const ev of p.getCompletionStream(state, agent, config)) if (ev.delta && !n++) onFirst?.()
       return n
     },
   }
@@ -143,9 +144,30 @@ const scenarios = {
   // Whole streams (64 content chunks each) through the streaming API, for 2 s.
   async stream1(c) { return streamAt(c, 1) },
   async stream16(c) { return streamAt(c, 16) },
+  // Sequential 200-chunk streams: time to the first content chunk, and to the end of the stream.
+  async ttfc(c, make) {
+    const CHUNKS = 200
+    const long = await make({ 'x-mock-chunks': String(CHUNKS) })
+    await load(long.stream, 1, { count: 200 })
+    const first = [], whole = []
+    let errors = 0
+    for (let i = 0; i < 1000; i++) {
+      let tFirst
+      const t = now()
+      try {
+        const n = await long.stream(() => { tFirst = now() })
+        if (n !== CHUNKS) throw new Error(`expected ${CHUNKS} content chunks, got ${n}`)
+      } catch { errors++; continue }
+      whole.push(now() - t)
+      first.push(tFirst - t)
+    }
+    first.sort((a, b) => a - b)
+    whole.sort((a, b) => a - b)
+    return { ttfc_p50_us: pct(first, 0.5), ttfc_p99_us: pct(first, 0.99), stream_p50_us: pct(whole, 0.5), stream_p99_us: pct(whole, 0.99), n: first.length, errors }
+  },
   // Memory growth while K requests are held in flight by the mock's delay.
   async rss(c, make) {
-    const K = 500, DELAY = 1500, AT = 1100 // sample window ends well before the first response can arrive
+    const K = 1000, DELAY = 1500, AT = 1100 // sample window ends well before the first response can arrive
     const slow = await make({ 'x-mock-delay-ms': String(DELAY) })
     await load(c.complete, 1, { count: 300 })
     await load(c.complete, 16, { count: 500 })

@@ -1,7 +1,7 @@
 // `npm run bench`: Switchyard vs JAF vs the openai SDK vs raw undici, against one local mock upstream.
 // Each (client, scenario) runs in its own child process (bench/client.mjs) so CPU and RSS are clean;
 // the mock (bench/mock-upstream, Rust, one core) is a third process. Traffic stays on 127.0.0.1.
-// Options: --clients=switchyard,jaf,openai,undici  --scenarios=lat,tput,stream1,stream16,rss  --reps=N (median, default 3)
+// Options: --clients=switchyard,jaf,openai,undici  --scenarios=lat,tput,stream1,stream16,ttfc,rss  --reps=N (median, default 3)
 import { fork, spawn, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -13,9 +13,9 @@ const ROOT = path.resolve(HERE, '..')
 const arg = (k, d) => process.argv.find((a) => a.startsWith(`--${k}=`))?.split('=')[1] ?? d
 const CLIENTS = arg('clients', 'switchyard,jaf,openai,undici').split(',')
 const REPS = Number(arg('reps', 3))
-const SCENARIOS = arg('scenarios', 'lat,tput,stream1,stream16,rss').split(',')
+const SCENARIOS = arg('scenarios', 'lat,tput,stream1,stream16,ttfc,rss').split(',')
 const CHILD_TIMEOUT_MS = 45_000
-const BUDGET_MS = 210_000
+const BUDGET_MS = 270_000
 
 // --- mock upstream -------------------------------------------------------------------------------
 const MOCK = path.join(process.env.CARGO_TARGET_DIR || path.join(ROOT, 'target'), 'release', 'switchyard-mock-upstream')
@@ -103,7 +103,7 @@ function runChild(client, scenario) {
   })
 }
 
-const METRIC = { lat: ['p50_us', 'p99_us'], tput: ['rps', 'cpu_us_per_req'], stream1: ['chunks_per_s'], stream16: ['chunks_per_s'], rss: ['rss_kib_per_inflight', 'heap_kib_per_inflight', 'peak_rss_mib'] }
+const METRIC = { lat: ['p50_us', 'p99_us'], tput: ['rps', 'cpu_us_per_req'], stream1: ['chunks_per_s'], stream16: ['chunks_per_s'], ttfc: ['ttfc_p50_us', 'ttfc_p99_us', 'stream_p50_us', 'stream_p99_us'], rss: ['rss_kib_per_inflight', 'heap_kib_per_inflight', 'peak_rss_mib'] }
 // Median over reps: the machine is shared, so one disturbed run shouldn't decide a cell.
 const median = (v) => { if (!v.length) return undefined; const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
 
@@ -116,7 +116,7 @@ for (const scenario of SCENARIOS) {
   for (let rep = 0; rep < REPS; rep++) {
     // Rotate the order each rep so no client always runs right after the same neighbour.
     for (const client of CLIENTS.map((_, i) => CLIENTS[(i + rep) % CLIENTS.length])) {
-      if (rep > 0 && Date.now() - started > BUDGET_MS) continue // stay within ~5 min: extra reps are optional
+      if (rep > 0 && Date.now() - started > BUDGET_MS) continue // stay within ~6 min: extra reps are optional
       const prev = results[client][scenario]
       if (prev && !prev.ok && prev.runs.length) continue // failed once: don't burn time repeating it
       const r = await runChild(client, scenario)
@@ -144,8 +144,10 @@ const cols = [
   ['p50 latency c=1 (µs)', 'lat', 'p50_us', 0], ['p99 latency c=1 (µs)', 'lat', 'p99_us', 0],
   ['req/s c=64', 'tput', 'rps', 0], ['CPU µs/req c=64', 'tput', 'cpu_us_per_req', 1],
   ['chunks/s c=1', 'stream1', 'chunks_per_s', 0], ['chunks/s c=16', 'stream16', 'chunks_per_s', 0],
-  ['RSS KiB/in-flight (K=500)', 'rss', 'rss_kib_per_inflight', 1], ['JS heap KiB/in-flight', 'rss', 'heap_kib_per_inflight', 1],
-  ['peak RSS MiB (500 in flight)', 'rss', 'peak_rss_mib', 0],
+  ['TTFC p50 c=1 (µs)', 'ttfc', 'ttfc_p50_us', 0], ['TTFC p99 c=1 (µs)', 'ttfc', 'ttfc_p99_us', 0],
+  ['200-chunk stream p50 (µs)', 'ttfc', 'stream_p50_us', 0], ['200-chunk stream p99 (µs)', 'ttfc', 'stream_p99_us', 0],
+  ['RSS KiB/in-flight (K=1,000)', 'rss', 'rss_kib_per_inflight', 1], ['JS heap KiB/in-flight', 'rss', 'heap_kib_per_inflight', 1],
+  ['peak RSS MiB (1,000 in flight)', 'rss', 'peak_rss_mib', 0],
 ]
 const cpu = os.cpus()
 const machine = { cores: cpu.length, cpu: cpu[0]?.model?.trim(), node: process.version, os: `${os.type()} ${os.release()}`, date: new Date().toISOString(), load: `${load0.toFixed(2)} → ${os.loadavg()[0].toFixed(2)}` }
@@ -154,7 +156,7 @@ const lines = [
   `Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.os}, ${machine.date}; load average ${machine.load} (start → end).`,
   `Local Rust mock upstream (1 core, 127.0.0.1), one process per client × scenario, median of ${REPS} runs.`,
   ...(addon ? [`Addon: ${addon.path} (built ${addon.built})${addon.debug ? ' — ⚠️ DEBUG build, Switchyard numbers are not representative' : addon.debug === false ? ', release build' : ''}.`] : []),
-  'Request: system + user "Hello", gpt-4o-mini, temperature 0; streams carry 64 content chunks + finish + usage + [DONE].',
+  'Request: system + user "Hello", gpt-4o-mini, temperature 0; streams carry 64 content chunks (200 in the TTFC scenario) + finish + usage + [DONE].',
   '', `| client | ${cols.map((c) => c[0]).join(' | ')} |`, `|---|${cols.map(() => '---:').join('|')}|`,
   ...CLIENTS.map((c) => `| ${c} | ${cols.map(([, s, k, d]) => fmt(get(c, s, k), d)).join(' | ')} |`),
 ]
@@ -163,7 +165,8 @@ if (failures.length) lines.push('', 'Failures:', ...failures)
 
 const ratio = (a, b) => (a !== undefined && b !== undefined && b !== 0 ? a / b : undefined)
 const sy = (s, k) => get('switchyard', s, k), jaf = (s, k) => get('jaf', s, k)
-const diff = sy('lat', 'p50_us') !== undefined && get('undici', 'lat', 'p50_us') !== undefined ? sy('lat', 'p50_us') - get('undici', 'lat', 'p50_us') : undefined
+const minus = (a, b) => (a !== undefined && b !== undefined ? a - b : undefined)
+const diff = minus(sy('lat', 'p50_us'), get('undici', 'lat', 'p50_us'))
 const ratios = [
   ['throughput c=64, Switchyard ÷ JAF', ratio(sy('tput', 'rps'), jaf('tput', 'rps')), '≥', 2.5, '×'],
   ['CPU/request, Switchyard ÷ JAF', ratio(sy('tput', 'cpu_us_per_req'), jaf('tput', 'cpu_us_per_req')), '≤', 0.3, '×'],
@@ -171,12 +174,18 @@ const ratios = [
   ['chunks/s c=16, Switchyard ÷ JAF', ratio(sy('stream16', 'chunks_per_s'), jaf('stream16', 'chunks_per_s')), '≥', 2.5, '×'],
   ['RSS/in-flight, Switchyard ÷ JAF', ratio(sy('rss', 'rss_kib_per_inflight'), jaf('rss', 'rss_kib_per_inflight')), '≤', 0.5, '×'],
   ['added p50 latency c=1, Switchyard − undici', diff, '≤', 25, ' µs'],
+  ['added TTFC p50 c=1, Switchyard − undici', minus(sy('ttfc', 'ttfc_p50_us'), get('undici', 'ttfc', 'ttfc_p50_us')), '≤', 50, ' µs'],
+  ['chunks/s c=1, Switchyard ÷ undici', ratio(sy('stream1', 'chunks_per_s'), get('undici', 'stream1', 'chunks_per_s')), '≥', 1, '×'],
+  ['chunks/s c=16, Switchyard ÷ undici', ratio(sy('stream16', 'chunks_per_s'), get('undici', 'stream16', 'chunks_per_s')), '≥', 1, '×'],
+  ['CPU/request c=64, Switchyard ÷ undici', ratio(sy('tput', 'cpu_us_per_req'), get('undici', 'tput', 'cpu_us_per_req')), '≤', 1, '×'],
+  ['RSS/in-flight, Switchyard ÷ undici', ratio(sy('rss', 'rss_kib_per_inflight'), get('undici', 'rss', 'rss_kib_per_inflight')), '≤', 1, '×'],
 ].map(([name, v, op, target, unit]) => ({ name, value: v, target: `${op} ${target}${unit}`, pass: v === undefined ? null : op === '≥' ? v >= target : v <= target, unit }))
 lines.push('', '## Ratios', '', '| metric | value | target | |', '|---|---:|---:|:-:|',
   ...ratios.map((r) => `| ${r.name} | ${r.value === undefined ? 'n/a' : fmt(r.value, r.unit === '×' ? 2 : 1) + r.unit} | ${r.target} | ${r.pass === null ? '–' : r.pass ? '✅' : '❌'} |`))
 const mockTput = CLIENTS.map((c) => `${c} ${fmt(median((results[c].tput?.runs ?? []).map((r) => r.mock_cpu_util * 100)))}%`).join(', ')
 lines.push('', `Mock upstream CPU over each c=64 child's life (100% = one core saturated): ${mockTput}.`,
-  'RSS: baseline after warm-up (c≤16) and gc(); peak sampled every 10 ms for 1.1 s while 500 calls wait on a 1.5 s mock delay (includes opening the extra connections).',
+  'TTFC: from starting the call to the caller receiving the first content chunk; 1,000 sequential streams after 200 warm-up ones.',
+  'RSS: baseline after warm-up (c≤16) and gc(); peak sampled every 10 ms for 1.1 s while 1,000 calls wait on a 1.5 s mock delay (includes opening the extra connections).',
   'JS heap: growth of live V8 heap (after a forced gc) at that point. RSS under-counts clients whose heap already holds free committed pages from',
   'warm-up garbage (JAF: large heap, RSS often grows less than its live heap); Switchyard\'s per-call memory is mostly native, so it shows in RSS only.',
   `Total bench time: ${((Date.now() - started) / 1e3).toFixed(0)} s.`)

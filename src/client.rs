@@ -85,7 +85,8 @@ impl NativeClient {
         })
     }
 
-    /// A streamed chat completion: resolves once the upstream accepted the request.
+    /// A streamed chat completion: resolves once the upstream accepted the request and its first
+    /// chunk is ready.
     #[napi(ts_return_type = "Promise<NativeStream | NativeFailure>")]
     pub fn stream<'env>(
         &self,
@@ -207,6 +208,13 @@ impl AnyStream {
         }
     }
 
+    fn try_next_batch(&mut self) -> Option<std::result::Result<Option<String>, Error>> {
+        match self {
+            Self::Direct(s) => s.try_next_batch(),
+            Self::Routed(s) => s.try_next_batch(),
+        }
+    }
+
     /// A routed stream's cost at its deployment's price, once usage arrived.
     fn cost(&self) -> Option<f64> {
         match self {
@@ -225,6 +233,10 @@ pub(crate) struct RoutedInfo {
 }
 
 impl RoutedInfo {
+    fn set_cost(&self, cost: f64) {
+        *self.cost.lock().unwrap_or_else(|p| p.into_inner()) = Some(cost);
+    }
+
     pub(crate) fn new(deployment: String, events: serde_json::Value) -> Arc<Self> {
         Arc::new(Self {
             deployment,
@@ -235,6 +247,13 @@ impl RoutedInfo {
 }
 
 impl NativeStream {
+    /// A routed stream's cost outlives the stream, which is released when it ends.
+    fn keep_cost(&self, stream: Option<&AnyStream>) {
+        if let (Some(info), Some(cost)) = (&self.routed, stream.and_then(AnyStream::cost)) {
+            info.set_cost(cost);
+        }
+    }
+
     pub(crate) fn new(
         stream: AnyStream,
         label: CallLabel,
@@ -249,11 +268,36 @@ impl NativeStream {
     }
 }
 
+/// A batch ready now, or a promise of the next one.
+type NextBatch<'env> = Either<Outcome<Option<String>>, PromiseRaw<'env, Outcome<Option<String>>>>;
+
 #[napi]
 impl NativeStream {
     /// The chunks ready now as a JSON array string (waiting only when none are), `null` at the end.
-    #[napi(ts_return_type = "Promise<string | null | NativeFailure>")]
-    pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Outcome<Option<String>>>> {
+    /// What is ready already comes back at once, not as a promise: a trip through the runtime
+    /// costs more than a small batch.
+    #[napi(
+        ts_return_type = "string | null | NativeFailure | Promise<string | null | NativeFailure>"
+    )]
+    pub fn next<'env>(
+        &self,
+        env: &'env Env,
+    ) -> Result<NextBatch<'env>> {
+        let mut guard = self
+            .inner
+            .try_lock()
+            .ok()
+            .filter(|_| !self.cancel.is_cancelled());
+        if let Some(guard) = guard.as_mut() {
+            if let Some(out) = guard.as_mut().and_then(AnyStream::try_next_batch) {
+                if !matches!(out, Ok(Some(_))) {
+                    self.keep_cost(guard.as_ref());
+                    guard.take();
+                }
+                return Ok(Either::A(outcome(out, &self.label)));
+            }
+        }
+        drop(guard);
         let inner = self.inner.clone();
         let cancel = self.cancel.clone();
         let cost = self.routed.clone();
@@ -273,13 +317,14 @@ impl NativeStream {
             };
             if !matches!(out, Ok(Some(_))) {
                 if let (Some(info), Some(cost)) = (cost, stream.cost()) {
-                    *info.cost.lock().unwrap_or_else(|p| p.into_inner()) = Some(cost);
+                    info.set_cost(cost);
                 }
                 // Ended, failed or aborted: release the connection now, not at GC.
                 guard.take();
             }
             out
         })
+        .map(Either::B)
     }
 
     /// For a routed stream: the deployment serving it.

@@ -48,6 +48,8 @@ where
     T: 'static + Send + ToNapiValue,
     F: 'static + Send + Future<Output = Outcome<T>>,
 {
+    // Boxed once here: the call's future is kilobytes, and napi's wrappers would move it by value.
+    let fut = Box::pin(fut);
     env.spawn_future(async move {
         let guarded = AssertUnwindSafe(async move {
             match cancel {

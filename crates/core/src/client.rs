@@ -150,7 +150,7 @@ impl ChatClient {
     }
 
     /// One streamed chat call: resolves once the upstream accepted it (so HTTP errors surface
-    /// here, not as an empty stream).
+    /// here, not as an empty stream) and its first chunk, or its end, is ready to be taken.
     pub async fn stream(&self, body: Bytes) -> Result<ChatStream, Error> {
         let mut wire = self.provider.chat_request(&self.base_url, body, true)?;
         // Follow-ups are the same answer: it stays for the first request's model.
@@ -159,13 +159,17 @@ impl ChatClient {
         loop {
             let response = self.with_retries(|| self.send(&wire)).await?;
             if !is_json(&response) {
-                return Ok(ChatStream::new(
+                let stream = ChatStream::new(
                     response,
                     &self.provider,
                     &model,
                     self.timeout,
                     self.redactor.clone(),
-                ));
+                );
+                // The first batch is then ready for the first `next_batch`: one wait less
+                // before the first token.
+                stream.wait_ready().await;
+                return Ok(stream);
             }
             // A JSON answer to a stream request: the first step of a multi-request provider, or a
             // server that reports a failure as JSON with a 200.

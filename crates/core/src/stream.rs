@@ -1,13 +1,13 @@
 //! Streamed answers, delivered in batches of whatever is ready so JS pays one callback per batch,
 //! not per token.
 
-use std::collections::VecDeque;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use tokio::sync::mpsc::{self, error::TryRecvError};
+use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
 use crate::error::{Error, Redactor};
@@ -17,7 +17,8 @@ use crate::providers::{ChatProvider, EventOutcome, Framing, Provider, StreamDeco
 use crate::sse::SseEvent;
 use crate::usage::Usage;
 
-/// A batch never grows past this many chunks, so a fast upstream cannot delay the first tokens.
+/// A batch never grows past this many chunks; it is also how far the pump decodes ahead of the
+/// consumer, so a stalled consumer stalls the upstream read (TCP backpressure).
 const MAX_BATCH: usize = 256;
 
 /// What a stream has delivered so far: reported with every stream error and on abort.
@@ -62,48 +63,161 @@ impl StreamSink {
     }
 }
 
-/// Frames read ahead of the consumer. Bounded, so a stalled consumer stalls the upstream read
-/// (TCP backpressure) instead of buffering without limit.
-const READ_AHEAD: usize = 256;
+type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
-/// Reads the body on its own task so frames keep arriving while JS handles a batch: hyper hands
-/// out one frame at a time and decodes the next only when its connection task runs, so reading
-/// in place would see one frame per batch.
-fn pump(mut body: Body, tx: mpsc::Sender<reqwest::Result<Bytes>>) -> AbortHandle {
-    tokio::spawn(async move {
-        while let Some(frame) = body.next().await {
-            let failed = frame.is_err();
-            if tx.send(frame).await.is_err() || failed {
+/// How the pump's side of the stream ended.
+#[derive(Debug, Default)]
+enum End {
+    #[default]
+    Open,
+    Finished,
+    Failed(Error),
+    /// The end was handed to the consumer; later calls see a plain end.
+    Reported,
+}
+
+/// Decoded chunks waiting for the consumer.
+#[derive(Default)]
+struct Ready {
+    /// The first chunk, alone: the first token reaches the caller without waiting for (and
+    /// parsing) everything that arrived with it.
+    first: Option<(String, StreamProgress)>,
+    sink: StreamSink,
+    /// Progress as of the last batch handed out.
+    delivered: StreamProgress,
+    end: End,
+}
+
+impl Ready {
+    fn is_ready(&self) -> bool {
+        self.first.is_some() || self.sink.len() > 0 || !matches!(self.end, End::Open)
+    }
+}
+
+struct Shared {
+    ready: Mutex<Ready>,
+    /// Wakes the consumer: a batch or the end is ready.
+    data: Notify,
+    /// Wakes the pump: the consumer took a batch.
+    space: Notify,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Ready> {
+        self.ready
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Reads and decodes the body on its own task, ahead of the consumer: decoding overlaps the
+/// consumer's handling of the previous batch, and a batch is often ready before it is asked for.
+struct Pump {
+    body: Body,
+    frames: FrameDecoder,
+    decoder: Box<dyn StreamDecode>,
+    events: Vec<SseEvent>,
+    idle_timeout: Duration,
+    redactor: Redactor,
+    shared: Arc<Shared>,
+    /// Whether the first batch was set apart.
+    first_sealed: bool,
+}
+
+impl Pump {
+    async fn run(mut self) {
+        let end = self.read().await;
+        let mut ready = self.shared.lock();
+        ready.end = match end {
+            Ok(()) => End::Finished,
+            Err(e) => End::Failed(self.redactor.error(e)),
+        };
+        drop(ready);
+        self.shared.data.notify_one();
+    }
+
+    /// Until the end marker, the end of the body or the first error.
+    async fn read(&mut self) -> Result<(), Error> {
+        loop {
+            let frame = tokio::time::timeout(self.idle_timeout, self.body.next())
+                .await
+                .map_err(|_| Error::Timeout {
+                    phase: "waiting for the next stream chunk",
+                    after: self.idle_timeout,
+                })?;
+            let framed = match &frame {
+                Some(Ok(bytes)) => self.frames.feed(bytes, &mut self.events),
+                Some(Err(e)) => return Err(Error::from_transport(e)),
+                None => self.frames.finish(&mut self.events),
+            };
+            // Events framed before bad bytes are still delivered first.
+            if self.decode_events().await? {
+                return Ok(());
+            }
+            framed?;
+            if frame.is_none() {
+                return self.end_of_body();
+            }
+        }
+    }
+
+    /// Decode the framed events into the batch; true at the end marker. Waits while the batch
+    /// is full.
+    async fn decode_events(&mut self) -> Result<bool, Error> {
+        let mut done = false;
+        let mut decoded = Ok(());
+        for event in self.events.drain(..) {
+            loop {
+                if self.shared.lock().sink.len() < MAX_BATCH {
+                    break;
+                }
+                self.shared.data.notify_one();
+                self.shared.space.notified().await;
+            }
+            let mut ready = self.shared.lock();
+            match self.decoder.decode(&event, &mut ready.sink) {
+                Ok(EventOutcome::Continue) => {}
+                Ok(EventOutcome::Done) => done = true,
+                Err(e) => decoded = Err(e),
+            }
+            if !self.first_sealed && ready.sink.len() > 0 {
+                self.first_sealed = true;
+                let progress = ready.sink.progress.clone();
+                ready.first = ready.sink.take_batch().map(|batch| (batch, progress));
+                drop(ready);
+                self.shared.data.notify_one();
+            }
+            if done || decoded.is_err() {
                 break;
             }
         }
-    })
-    .abort_handle()
-}
+        self.shared.data.notify_one();
+        decoded.map(|()| done)
+    }
 
-type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+    /// A body that ends cleanly but before any finish reason or `[DONE]` may have lost tokens:
+    /// say so instead of ending quietly.
+    fn end_of_body(&self) -> Result<(), Error> {
+        let progress = &self.shared.lock().sink.progress;
+        if self.decoder.ended_cleanly(progress) {
+            return Ok(());
+        }
+        Err(Error::BadResponse(format!(
+            "the stream ended after {} chunks without a finish reason or [DONE]",
+            progress.chunks
+        )))
+    }
+}
 
 /// An open streamed answer. Dropping it aborts the upstream request.
 pub struct ChatStream {
-    frames: mpsc::Receiver<reqwest::Result<Bytes>>,
-    reader: AbortHandle,
-    frames_decoder: FrameDecoder,
-    decoder: Box<dyn StreamDecode>,
-    /// Scratch output of the decoder, moved into `events` at once.
-    decoded: Vec<SseEvent>,
-    events: VecDeque<SseEvent>,
-    /// Raised once the events framed before it are decoded.
-    framing_error: Option<Error>,
-    sink: StreamSink,
-    idle_timeout: Duration,
-    redactor: Redactor,
-    finished: bool,
-    pending_error: Option<Error>,
+    shared: Arc<Shared>,
+    pump: AbortHandle,
 }
 
 impl Drop for ChatStream {
     fn drop(&mut self) {
-        self.reader.abort();
+        self.pump.abort();
     }
 }
 
@@ -147,119 +261,71 @@ impl ChatStream {
         idle_timeout: Duration,
         redactor: Redactor,
     ) -> Self {
-        let (tx, frames) = mpsc::channel(READ_AHEAD);
-        Self {
-            frames,
-            reader: pump(Box::pin(response.bytes_stream()), tx),
-            frames_decoder: FrameDecoder::new(framing),
+        let shared = Arc::new(Shared {
+            ready: Mutex::default(),
+            data: Notify::new(),
+            space: Notify::new(),
+        });
+        let pump = Pump {
+            body: Box::pin(response.bytes_stream()),
+            frames: FrameDecoder::new(framing),
             decoder,
-            decoded: Vec::new(),
-            events: VecDeque::new(),
-            framing_error: None,
-            sink: StreamSink::default(),
+            events: Vec::new(),
             idle_timeout,
             redactor,
-            finished: false,
-            pending_error: None,
+            shared: shared.clone(),
+            first_sealed: false,
+        };
+        Self {
+            shared,
+            pump: tokio::spawn(pump.run()).abort_handle(),
         }
     }
 
     /// What has been delivered so far.
-    pub fn progress(&self) -> &StreamProgress {
-        &self.sink.progress
+    pub fn progress(&self) -> StreamProgress {
+        self.shared.lock().delivered.clone()
+    }
+
+    /// Wait until the first batch or the end is ready, without taking it.
+    pub(crate) async fn wait_ready(&self) {
+        while !self.shared.lock().is_ready() {
+            self.shared.data.notified().await;
+        }
     }
 
     /// The next batch of canonical chunks as a JSON array text, `None` at the end. Waits only
     /// when nothing is ready. An error comes after every chunk that preceded it was delivered.
     pub async fn next_batch(&mut self) -> Result<Option<String>, Error> {
         loop {
-            self.drain_events();
-            if self.sink.len() >= MAX_BATCH {
-                return Ok(self.sink.take_batch());
+            if let Some(out) = self.try_next_batch() {
+                return out;
             }
-            if self.finished || self.pending_error.is_some() {
-                if let Some(batch) = self.sink.take_batch() {
-                    return Ok(Some(batch));
-                }
-                self.finished = true;
-                return self.pending_error.take().map_or(Ok(None), Err);
-            }
-            let frame = if self.sink.len() == 0 {
-                match tokio::time::timeout(self.idle_timeout, self.frames.recv()).await {
-                    Ok(frame) => frame,
-                    Err(_) => {
-                        self.pending_error = Some(Error::Timeout {
-                            phase: "waiting for the next stream chunk",
-                            after: self.idle_timeout,
-                        });
-                        continue;
-                    }
-                }
-            } else {
-                match self.frames.try_recv() {
-                    Ok(frame) => Some(frame),
-                    Err(TryRecvError::Empty) => return Ok(self.sink.take_batch()),
-                    Err(TryRecvError::Disconnected) => None,
-                }
-            };
-            match frame {
-                Some(Ok(bytes)) => self.decode(|decoder, out| decoder.feed(&bytes, out)),
-                Some(Err(e)) => {
-                    self.pending_error = Some(self.redactor.error(Error::from_transport(&e)))
-                }
-                None => {
-                    self.decode(FrameDecoder::finish);
-                    self.drain_events();
-                    self.end_of_body();
-                }
-            }
+            self.shared.data.notified().await;
         }
     }
 
-    fn decode(
-        &mut self,
-        step: impl FnOnce(&mut FrameDecoder, &mut Vec<SseEvent>) -> Result<(), Error>,
-    ) {
-        let framed = step(&mut self.frames_decoder, &mut self.decoded);
-        self.events.extend(self.decoded.drain(..));
-        if let Err(e) = framed {
-            // Events framed before the bad bytes are still delivered first.
-            self.framing_error.get_or_insert(e);
+    /// What [`Self::next_batch`] would answer without waiting, or `None` when nothing is ready.
+    pub fn try_next_batch(&mut self) -> Option<Result<Option<String>, Error>> {
+        let mut ready = self.shared.lock();
+        if let Some((batch, progress)) = ready.first.take() {
+            ready.delivered = progress;
+            return Some(Ok(Some(batch)));
         }
-    }
-
-    /// Decode pending events into the batch, up to its size limit; the rest wait for the next
-    /// batch. Nothing after the end or an error is decoded.
-    fn drain_events(&mut self) {
-        while self.sink.len() < MAX_BATCH && !self.finished && self.pending_error.is_none() {
-            let Some(event) = self.events.pop_front() else {
-                if let Some(e) = self.framing_error.take() {
-                    self.pending_error = Some(self.redactor.error(e));
-                }
-                return;
-            };
-            match self.decoder.decode(&event, &mut self.sink) {
-                Ok(EventOutcome::Continue) => {}
-                Ok(EventOutcome::Done) => self.finished = true,
-                Err(e) => self.pending_error = Some(self.redactor.error(e)),
-            }
+        if let Some(batch) = ready.sink.take_batch() {
+            ready.delivered = ready.sink.progress.clone();
+            drop(ready);
+            self.shared.space.notify_one();
+            return Some(Ok(Some(batch)));
         }
-    }
-
-    /// A body that ends cleanly but before any finish reason or `[DONE]` may have lost tokens:
-    /// say so instead of ending quietly.
-    fn end_of_body(&mut self) {
-        if self.finished || self.pending_error.is_some() {
-            return;
-        }
-        if self.decoder.ended_cleanly(&self.sink.progress) {
-            self.finished = true;
-        } else {
-            self.pending_error = Some(Error::BadResponse(format!(
-                "the stream ended after {} chunks without a finish reason or [DONE]",
-                self.sink.progress.chunks
-            )));
-        }
+        let out = match std::mem::take(&mut ready.end) {
+            End::Open => return None,
+            End::Failed(e) => Err(e),
+            End::Finished | End::Reported => Ok(None),
+        };
+        ready.delivered = ready.sink.progress.clone();
+        ready.end = End::Reported;
+        Some(out)
     }
 }
 

@@ -115,7 +115,7 @@ impl RoutedStream {
     }
 
     /// What a live stream has delivered so far.
-    pub fn progress(&self) -> Option<&StreamProgress> {
+    pub fn progress(&self) -> Option<StreamProgress> {
         match &self.source {
             Source::Live(live) => Some(live.inner.progress()),
             Source::Replay { .. } => None,
@@ -127,6 +127,21 @@ impl RoutedStream {
         match &mut self.source {
             Source::Replay { batches, .. } => Ok(batches.pop_front()),
             Source::Live(live) => live.next_batch().await,
+        }
+    }
+
+    /// What [`Self::next_batch`] would answer without waiting, or `None` when nothing is ready.
+    pub fn try_next_batch(&mut self) -> Option<Result<Option<String>, Error>> {
+        match &mut self.source {
+            Source::Replay { batches, .. } => Some(Ok(batches.pop_front())),
+            Source::Live(live) => {
+                let out = match live.first.take() {
+                    Some(first) => Ok(Some(first)),
+                    None if live.recorded => return Some(Ok(None)),
+                    None => live.inner.try_next_batch()?,
+                };
+                Some(live.after(out))
+            }
         }
     }
 
@@ -149,6 +164,11 @@ impl Live {
             None if self.recorded => return Ok(None),
             None => self.inner.next_batch().await,
         };
+        self.after(out)
+    }
+
+    /// Keep a delivered batch for the cache; record the end.
+    fn after(&mut self, out: Result<Option<String>, Error>) -> Result<Option<String>, Error> {
         match &out {
             Ok(Some(batch)) => {
                 if let Some((_, batches)) = &mut self.caching {
