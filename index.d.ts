@@ -44,6 +44,8 @@ export declare class NativeRouter {
   complete(group: string, body: string, options?: BindingCallOptions | undefined | null, abort?: AbortHandle | undefined | null): Promise<RoutedAnswer | NativeFailure>
   /** A streamed chat completion through `group`, handed over once its first batch arrived. */
   stream(group: string, body: string, options?: BindingCallOptions | undefined | null, abort?: AbortHandle | undefined | null): Promise<NativeStream | NativeFailure>
+  /** Embeddings through `group`: `body` is OpenAI's `{ model, input }` JSON. */
+  embed(group: string, body: string, options?: BindingCallOptions | undefined | null, abort?: AbortHandle | undefined | null): Promise<RoutedAnswer | NativeFailure>
   /** Per group and deployment: calls, errors, tokens, cost, latency and TTFT percentiles. */
   stats(): any
 }
@@ -74,6 +76,11 @@ export interface BindingCallOptions {
   noCache?: boolean
   /** Do not cache the answer (LiteLLM's `no-store`). */
   noStore?: boolean
+  /**
+   * Return the router's events with the answer (when someone listens).
+   * @default true
+   */
+  events?: boolean
 }
 
 /**

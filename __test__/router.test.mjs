@@ -101,6 +101,16 @@ describe('strategies', () => {
     assert.deepEqual([served(0), served(1)], [1, 1])
   })
 
+  test('enable_pre_call_checks skips deployments whose context window cannot hold the prompt', async () => {
+    const router = makeRouter({
+      model_list: [dep('g', 0, { order: 1 }, { max_input_tokens: 60 }), dep('g', 1, { order: 2 }, { max_input_tokens: 100000 })],
+      router_settings: { enable_pre_call_checks: true },
+    })
+    await router.getCompletion({ messages: [{ role: 'user', content: 'x'.repeat(800) }] }, agentFor('g'), {})
+    await complete(router) // a short prompt fits the first
+    assert.deepEqual([served(0), served(1)], [1, 1])
+  })
+
   test('an rpm limit holds under concurrent calls', async () => {
     const router = makeRouter({ model_list: [dep('g', 0, { rpm: 5 })], router_settings: { num_retries: 0 } })
     const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => complete(router)))
@@ -316,6 +326,16 @@ describe('stream failover', () => {
     assert.ok(err.delivered.chunks >= 1)
     assert.equal(err.delivered.contentChars, text.length)
     assert.equal(served(1), 0, 'no second stream was started mid-answer')
+  })
+
+  test('embed() routes and fails over like a chat call', async () => {
+    const vectors = { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], model: 'model-1', usage: { prompt_tokens: 1, total_tokens: 1 } }
+    mocks[0].reply({ error: { status: 500 } })
+    mocks[1].reply({ json: vectors })
+    const out = await router().embed({ model: 'g', input: ['hello'] })
+    assert.deepEqual(out.data[0].embedding, [0.1, 0.2])
+    assert.equal(mocks[1].requests[0].path, '/embeddings')
+    assert.equal(mocks[1].requests[0].json.model, 'model-1')
   })
 
   test('OpenAI-shaped stream() and complete() route by request.model', async () => {

@@ -26,17 +26,36 @@ const params = () => ({
 
 // Each factory returns { complete(): Promise, stream(onFirst?): Promise<number of content chunks> };
 // `onFirst` is called when the first content chunk reaches the caller.
+/** Switchyard's exports, loaded from the addon snapshot run.mjs hands over. */
+function switchyardLib() {
+  // The loader override is scoped to our own binding (every napi-rs package honours
+  // NAPI_RS_NATIVE_LIBRARY_PATH, e.g. JAF's pdf canvas).
+  if (process.env.SWITCHYARD_BENCH_ADDON) {
+    process.env.NAPI_RS_NATIVE_LIBRARY_PATH = process.env.SWITCHYARD_BENCH_ADDON
+    require(path.join(ROOT, 'index.js'))
+    delete process.env.NAPI_RS_NATIVE_LIBRARY_PATH
+  }
+  return require(path.join(ROOT, 'lib/index.js'))
+}
+
+/** The Router over one deployment at the mock (its overhead over the bare provider), cache on or off. */
+function routerClient(headers, cache) {
+  const router = switchyardLib().makeRouter({
+    model_list: [{ model_name: 'gpt-4o-mini', litellm_params: { model: 'openai/gpt-4o-mini', api_base: BASE, api_key: KEY, ...(headers && { headers }) } }],
+    ...(cache && { litellm_settings: { cache: true, cache_params: { type: 'local', ttl: 600 } } }),
+  })
+  return jafShaped(router)
+}
+
 const clients = {
   async switchyard(headers) {
-    // run.mjs hands over a snapshot of the addon; the loader override is scoped to our own binding
-    // (every napi-rs package honours NAPI_RS_NATIVE_LIBRARY_PATH, e.g. JAF's pdf canvas).
-    if (process.env.SWITCHYARD_BENCH_ADDON) {
-      process.env.NAPI_RS_NATIVE_LIBRARY_PATH = process.env.SWITCHYARD_BENCH_ADDON
-      require(path.join(ROOT, 'index.js'))
-      delete process.env.NAPI_RS_NATIVE_LIBRARY_PATH
-    }
-    const p = require(path.join(ROOT, 'lib/index.js')).makeLiteLLMProvider(BASE, KEY, undefined, headers)
-    return jafShaped(p)
+    return jafShaped(switchyardLib().makeLiteLLMProvider(BASE, KEY, undefined, headers))
+  },
+  async router(headers) {
+    return routerClient(headers, false)
+  },
+  async router_cached(headers) {
+    return routerClient(headers, true)
   },
   async jaf(headers) {
     const { makeLiteLLMProvider } = await import(path.join(ROOT, 'node_modules/@xynehq/jaf/dist/providers/model.js'))
@@ -120,6 +139,19 @@ async function load(fn, c, { ms = Infinity, count = Infinity }) {
 const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
 
 const scenarios = {
+  // Resident memory over 100k calls (c=16) once warm: after 50k warm-up calls (pools, JIT and
+  // allocator arenas settle), the next 100k must not grow it.
+  async mem(c) {
+    await load(c.complete, 16, { count: 50_000 })
+    global.gc?.()
+    await sleep(50)
+    const before = process.memoryUsage.rss()
+    const r = await load(c.complete, 16, { count: 100_000 })
+    global.gc?.()
+    await sleep(50)
+    const after = process.memoryUsage.rss()
+    return { rss_growth_mib: (after - before) / 2 ** 20, calls: r.calls, errors: r.errors }
+  },
   // Sequential getCompletion: latency distribution.
   async lat(c) {
     await load(c.complete, 1, { count: 300 })

@@ -11,9 +11,12 @@ import path from 'node:path'
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ROOT = path.resolve(HERE, '..')
 const arg = (k, d) => process.argv.find((a) => a.startsWith(`--${k}=`))?.split('=')[1] ?? d
-const CLIENTS = arg('clients', 'switchyard,jaf,openai,undici').split(',')
+const CLIENTS = arg('clients', 'switchyard,router,router_cached,jaf,openai,undici').split(',')
+// The router runs beside the bare provider for its overhead, its cache hits and its memory.
+const PLAN = { router: ['lat', 'tput', 'mem'], router_cached: ['lat'] }
+const planned = (client, scenario) => (PLAN[client] ? PLAN[client].includes(scenario) : scenario !== 'mem')
 const REPS = Number(arg('reps', 3))
-const SCENARIOS = arg('scenarios', 'lat,tput,stream1,stream16,ttfc,rss').split(',')
+const SCENARIOS = arg('scenarios', 'lat,tput,stream1,stream16,ttfc,rss,mem').split(',')
 const CHILD_TIMEOUT_MS = 45_000
 const BUDGET_MS = 270_000
 
@@ -62,7 +65,7 @@ for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_
 const addon = (() => {
   const src = process.env.NAPI_RS_NATIVE_LIBRARY_PATH ||
     readdirSync(ROOT).filter((f) => f.startsWith(`switchyard.${process.platform}-${process.arch}`) && f.endsWith('.node')).map((f) => path.join(ROOT, f))[0]
-  if (!CLIENTS.includes('switchyard') || !src || !existsSync(src)) return null
+  if (!CLIENTS.some((c) => c === 'switchyard' || c.startsWith('router')) || !src || !existsSync(src)) return null
   const copy = path.join(os.tmpdir(), `switchyard-bench-${process.pid}.node`)
   copyFileSync(src, copy)
   process.on('exit', () => rmSync(copy, { force: true }))
@@ -103,7 +106,7 @@ function runChild(client, scenario) {
   })
 }
 
-const METRIC = { lat: ['p50_us', 'p99_us'], tput: ['rps', 'cpu_us_per_req'], stream1: ['chunks_per_s'], stream16: ['chunks_per_s'], ttfc: ['ttfc_p50_us', 'ttfc_p99_us', 'stream_p50_us', 'stream_p99_us'], rss: ['rss_kib_per_inflight', 'heap_kib_per_inflight', 'peak_rss_mib'] }
+const METRIC = { lat: ['p50_us', 'p99_us'], tput: ['rps', 'cpu_us_per_req'], stream1: ['chunks_per_s'], stream16: ['chunks_per_s'], ttfc: ['ttfc_p50_us', 'ttfc_p99_us', 'stream_p50_us', 'stream_p99_us'], rss: ['rss_kib_per_inflight', 'heap_kib_per_inflight', 'peak_rss_mib'], mem: ['rss_growth_mib'] }
 // Median over reps: the machine is shared, so one disturbed run shouldn't decide a cell.
 const median = (v) => { if (!v.length) return undefined; const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
 
@@ -116,6 +119,7 @@ for (const scenario of SCENARIOS) {
   for (let rep = 0; rep < REPS; rep++) {
     // Rotate the order each rep so no client always runs right after the same neighbour.
     for (const client of CLIENTS.map((_, i) => CLIENTS[(i + rep) % CLIENTS.length])) {
+      if (!planned(client, scenario)) continue
       if (rep > 0 && Date.now() - started > BUDGET_MS) continue // stay within ~6 min: extra reps are optional
       const prev = results[client][scenario]
       if (prev && !prev.ok && prev.runs.length) continue // failed once: don't burn time repeating it
@@ -163,6 +167,16 @@ const lines = [
 const failures = CLIENTS.flatMap((c) => SCENARIOS.filter((s) => results[c][s] && !results[c][s].ok).map((s) => `- ${c} / ${s}: ${results[c][s].error}`))
 if (failures.length) lines.push('', 'Failures:', ...failures)
 
+// The router's pick among 1,000 deployments, per strategy (crates/core/examples/router_pick.rs).
+const picks = (() => {
+  const r = spawnSync('cargo', ['run', '--quiet', '--release', '-p', 'switchyard-core', '--example', 'router_pick'], { cwd: ROOT, encoding: 'utf8' })
+  if (r.status !== 0) return []
+  return r.stdout.trim().split('\n').map((line) => JSON.parse(line))
+})()
+if (picks.length) {
+  lines.push('', '## Router pick among 1,000 deployments', '', '| strategy | ns per pick |', '|---|---:|', ...picks.map((p) => `| ${p.strategy} | ${fmt(p.ns_per_pick)} |`))
+}
+
 const ratio = (a, b) => (a !== undefined && b !== undefined && b !== 0 ? a / b : undefined)
 const sy = (s, k) => get('switchyard', s, k), jaf = (s, k) => get('jaf', s, k)
 const minus = (a, b) => (a !== undefined && b !== undefined ? a - b : undefined)
@@ -179,6 +193,11 @@ const ratios = [
   ['chunks/s c=16, Switchyard ÷ undici', ratio(sy('stream16', 'chunks_per_s'), get('undici', 'stream16', 'chunks_per_s')), '≥', 1, '×'],
   ['CPU/request c=64, Switchyard ÷ undici', ratio(sy('tput', 'cpu_us_per_req'), get('undici', 'tput', 'cpu_us_per_req')), '≤', 1, '×'],
   ['RSS/in-flight, Switchyard ÷ undici', ratio(sy('rss', 'rss_kib_per_inflight'), get('undici', 'rss', 'rss_kib_per_inflight')), '≤', 1, '×'],
+  ['router over one deployment: added CPU/request c=64', minus(get('router', 'tput', 'cpu_us_per_req'), sy('tput', 'cpu_us_per_req')), '≤', 15, ' µs'],
+  ['router over one deployment: added p50 latency c=1', minus(get('router', 'lat', 'p50_us'), sy('lat', 'p50_us')), '≤', 15, ' µs'],
+  ['router cache hit p50 ÷ bare call p50', ratio(get('router_cached', 'lat', 'p50_us'), sy('lat', 'p50_us')), '≤', 0.2, '×'],
+  ['router RSS growth over 100k calls', get('router', 'mem', 'rss_growth_mib'), '≤', 8, ' MiB'],
+  ['router pick among 1,000 deployments (slowest strategy)', picks.length ? Math.max(...picks.map((p) => p.ns_per_pick)) / 1000 : undefined, '≤', 5, ' µs'],
 ].map(([name, v, op, target, unit]) => ({ name, value: v, target: `${op} ${target}${unit}`, pass: v === undefined ? null : op === '≥' ? v >= target : v <= target, unit }))
 lines.push('', '## Ratios', '', '| metric | value | target | |', '|---|---:|---:|:-:|',
   ...ratios.map((r) => `| ${r.name} | ${r.value === undefined ? 'n/a' : fmt(r.value, r.unit === '×' ? 2 : 1) + r.unit} | ${r.target} | ${r.pass === null ? '–' : r.pass ? '✅' : '❌'} |`))

@@ -93,11 +93,12 @@ function count(delivered, chunk) {
 }
 
 /**
- * Opens a stream under `signal` and yields its chunks, batch by batch. `progress` (optional)
+ * Opens a stream under `signal` and yields its chunks in batches (arrays), as the core hands
+ * them over: a consumer pays one async step per batch, not per chunk. `progress` (optional)
  * collects `delivered` and the last `usage` seen. Stopping early, an abort or an error closes
  * the upstream request; an error carries what was delivered.
  */
-async function* streamNative(start, { provider, model, signal }, progress = { delivered: newDelivered(), usage: null }) {
+async function* streamBatches(start, { provider, model, signal }, progress = { delivered: newDelivered(), usage: null }) {
   const link = linkSignal(signal, provider, model)
   let stream
   let complete = false
@@ -106,11 +107,12 @@ async function* streamNative(start, { provider, model, signal }, progress = { de
     progress.stream = stream
     link.onAbort(() => stream.abort())
     for (let batch = settle(await stream.next()); batch !== null; batch = settle(await stream.next())) {
-      for (const chunk of JSON.parse(batch)) {
+      const chunks = JSON.parse(batch)
+      for (const chunk of chunks) {
         count(progress.delivered, chunk)
         if (chunk?.usage) progress.usage = chunk.usage
-        yield chunk
       }
+      yield chunks
     }
     complete = true
   } catch (err) {
@@ -122,6 +124,11 @@ async function* streamNative(start, { provider, model, signal }, progress = { de
     if (!complete) stream?.abort()
     link.unlink()
   }
+}
+
+/** [`streamBatches`], chunk by chunk. */
+async function* streamNative(start, label, progress) {
+  for await (const chunks of streamBatches(start, label, progress)) yield* chunks
 }
 
 // ---- clients -------------------------------------------------------------------------------
@@ -292,6 +299,7 @@ module.exports = {
   nativeAsync,
   linkSignal,
   callNative,
+  streamBatches,
   streamNative,
   newDelivered,
   transportOptions,

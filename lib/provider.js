@@ -139,8 +139,15 @@ function makeJafProvider(route, options) {
       let outcome = 'aborted'
       let failure
       try {
-        const chunks = native.streamNative((h) => client.stream(body, model, h), { provider, model, signal }, progress)
-        for await (const chunk of chunks) yield* jafEvents(chunk, progress.usage)
+        const batches = native.streamBatches((h) => client.stream(body, model, h), { provider, model, signal }, progress)
+        // Usage as seen up to each chunk: it usually arrives after the finish reason.
+        let seen = null
+        for await (const chunks of batches) {
+          for (const chunk of chunks) {
+            if (chunk?.usage) seen = chunk.usage
+            yield* jafEvents(chunk, seen)
+          }
+        }
         outcome = 'ok'
         if (progress.usage) yield { isDone: true, usage: progress.usage }
       } catch (err) {

@@ -70,6 +70,8 @@ function buildRouter(configOrPath, options) {
     throw withLine(err, where)
   }
   let closed = false
+  // Events cross the boundary only when someone listens.
+  const listening = opts.onEvent !== undefined
   const emit = (events) => {
     if (!opts.onEvent || !Array.isArray(events)) return
     for (const event of events) {
@@ -87,14 +89,14 @@ function buildRouter(configOrPath, options) {
   const client = {
     async complete(body, group, handle, call) {
       open()
-      const answer = await nativeRouter.complete(group, body, { deadlineMs: opts.deadlineMs, ...call }, handle)
+      const answer = await nativeRouter.complete(group, body, { deadlineMs: opts.deadlineMs, events: listening, ...call }, handle)
       // A failure's events are emitted once, when it is raised.
       if (answer.kind === undefined) emit(answer.events)
       return answer
     },
     async stream(body, group, handle, call) {
       open()
-      const stream = await nativeRouter.stream(group, body, { deadlineMs: opts.deadlineMs, ...call }, handle)
+      const stream = await nativeRouter.stream(group, body, { deadlineMs: opts.deadlineMs, events: listening, ...call }, handle)
       if (stream.kind === undefined) emit(stream.events)
       return stream
     },
@@ -147,6 +149,16 @@ function buildRouter(configOrPath, options) {
       } catch (err) {
         settle(err)
       }
+    },
+
+    /** Embeddings (OpenAI's `{ model, input }`) through the group `request.model` names. */
+    async embed(request, callOptions) {
+      const { model, text } = body(request)
+      const answer = await native
+        .callNative((h) => { open(); return nativeRouter.embed(model, text, { deadlineMs: opts.deadlineMs, events: listening }, h) }, { provider: PROVIDER, model, signal: signalOf(callOptions) })
+        .catch(settle)
+      emit(answer.events)
+      return JSON.parse(answer.json)
     },
 
     /** Seed 002's `model_stats`: per group and deployment, calls, errors, tokens, cost, latency. */

@@ -279,10 +279,7 @@ impl NativeStream {
     #[napi(
         ts_return_type = "string | null | NativeFailure | Promise<string | null | NativeFailure>"
     )]
-    pub fn next<'env>(
-        &self,
-        env: &'env Env,
-    ) -> Result<NextBatch<'env>> {
+    pub fn next<'env>(&self, env: &'env Env) -> Result<NextBatch<'env>> {
         let mut guard = self
             .inner
             .try_lock()

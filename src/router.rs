@@ -69,7 +69,11 @@ pub fn create_router(config_json: String, options: BindingRouterOptions) -> Outc
     )
 }
 
-fn events_of<T>(routed: &Routed<T>) -> serde_json::Value {
+/// The events as JS will see them; `null` when nobody listens, which saves building them.
+fn events_of<T>(routed: &Routed<T>, wanted: bool) -> serde_json::Value {
+    if !wanted {
+        return serde_json::Value::Null;
+    }
     serde_json::to_value(&routed.events).unwrap_or_default()
 }
 
@@ -79,7 +83,7 @@ fn settle<T, U>(
     label: &CallLabel,
     ok: impl FnOnce(T, &Routed<()>) -> U,
 ) -> Outcome<U> {
-    let events = events_of(&routed);
+    let events = events_of(&routed, true);
     let Routed {
         result,
         events: list,
@@ -115,6 +119,13 @@ pub struct BindingCallOptions {
     pub no_cache: Option<bool>,
     /// Do not cache the answer (LiteLLM's `no-store`).
     pub no_store: Option<bool>,
+    /// Return the router's events with the answer (when someone listens).
+    /// @default true
+    pub events: Option<bool>,
+}
+
+fn wants_events(options: &Option<BindingCallOptions>) -> bool {
+    options.as_ref().and_then(|o| o.events).unwrap_or(true)
 }
 
 impl From<BindingCallOptions> for CallOptions {
@@ -149,6 +160,7 @@ impl NativeRouter {
         let router = self.inner.clone();
         let label = CallLabel::new(PROVIDER, group.clone());
         let cancel: Option<CancellationToken> = abort.map(|a| a.token());
+        let wanted = wants_events(&options);
         spawn_outcome(env, label.clone(), cancel, async move {
             let routed = router
                 .complete(
@@ -157,7 +169,7 @@ impl NativeRouter {
                     &options.map(CallOptions::from).unwrap_or_default(),
                 )
                 .await;
-            let events = events_of(&routed);
+            let events = events_of(&routed, wanted);
             settle(routed, &label, |completion, r| RoutedAnswer {
                 json: completion.json,
                 deployment: r.deployment.clone().unwrap_or_default(),
@@ -180,6 +192,7 @@ impl NativeRouter {
         let router = self.inner.clone();
         let label = CallLabel::new(PROVIDER, group.clone());
         let cancel = abort.map(|a| a.token());
+        let wanted = wants_events(&options);
         spawn_outcome(env, label.clone(), cancel, async move {
             let routed = router
                 .stream(
@@ -188,10 +201,37 @@ impl NativeRouter {
                     &options.map(CallOptions::from).unwrap_or_default(),
                 )
                 .await;
-            let events = events_of(&routed);
+            let events = events_of(&routed, wanted);
             settle(routed, &label, |stream, r| {
                 let info = RoutedInfo::new(r.deployment.clone().unwrap_or_default(), events);
                 NativeStream::new(AnyStream::Routed(stream), label.clone(), Some(info))
+            })
+        })
+    }
+
+    /// Embeddings through `group`: `body` is OpenAI's `{ model, input }` JSON.
+    #[napi(ts_return_type = "Promise<RoutedAnswer | NativeFailure>")]
+    pub fn embed<'env>(
+        &self,
+        env: &'env Env,
+        group: String,
+        body: String,
+        options: Option<BindingCallOptions>,
+        abort: Option<&AbortHandle>,
+    ) -> Result<PromiseRaw<'env, Outcome<RoutedAnswer>>> {
+        let router = self.inner.clone();
+        let label = CallLabel::new(PROVIDER, group.clone());
+        let cancel = abort.map(|a| a.token());
+        let wanted = wants_events(&options);
+        spawn_outcome(env, label.clone(), cancel, async move {
+            let call = options.map(CallOptions::from).unwrap_or_default();
+            let routed = router.embed(&group, body.as_bytes(), &call).await;
+            let events = events_of(&routed, wanted);
+            settle(routed, &label, |json, r| RoutedAnswer {
+                json,
+                deployment: r.deployment.clone().unwrap_or_default(),
+                cost: None,
+                events,
             })
         })
     }

@@ -106,53 +106,61 @@ pub struct Price {
     pub reasoning: Option<f64>,
 }
 
-const fn price(input: f64, output: f64, cached_input: Option<f64>) -> Price {
-    Price {
-        input,
-        output,
-        cached_input,
-        reasoning: None,
-    }
+/// One model's row of the shipped price table.
+#[derive(Debug, Clone, Copy, Deserialize)]
+struct ListedModel {
+    input: f64,
+    output: f64,
+    cached_input: Option<f64>,
+    reasoning: Option<f64>,
+    context_window: Option<u64>,
 }
 
-/// List prices of widely used models, matched by the longest model-id prefix. Models not here
-/// cost `None` (unknown), never zero.
-const BUILTIN_PRICES: &[(&str, Price)] = &[
-    ("gpt-4o-mini", price(0.15, 0.60, Some(0.075))),
-    ("gpt-4o", price(2.50, 10.00, Some(1.25))),
-    ("gpt-4.1-nano", price(0.10, 0.40, Some(0.025))),
-    ("gpt-4.1-mini", price(0.40, 1.60, Some(0.10))),
-    ("gpt-4.1", price(2.00, 8.00, Some(0.50))),
-    ("gpt-4-turbo", price(10.00, 30.00, None)),
-    ("gpt-4", price(30.00, 60.00, None)),
-    ("gpt-3.5-turbo", price(0.50, 1.50, None)),
-    ("o1-mini", price(1.10, 4.40, Some(0.55))),
-    ("o1", price(15.00, 60.00, Some(7.50))),
-    ("o3-mini", price(1.10, 4.40, Some(0.55))),
-    ("o3", price(2.00, 8.00, Some(0.50))),
-    ("o4-mini", price(1.10, 4.40, Some(0.275))),
-    ("claude-3-5-haiku", price(0.80, 4.00, Some(0.08))),
-    ("claude-3-haiku", price(0.25, 1.25, Some(0.03))),
-    ("claude-3-5-sonnet", price(3.00, 15.00, Some(0.30))),
-    ("claude-3-7-sonnet", price(3.00, 15.00, Some(0.30))),
-    ("claude-sonnet-4", price(3.00, 15.00, Some(0.30))),
-    ("claude-3-opus", price(15.00, 75.00, Some(1.50))),
-    ("claude-opus-4", price(15.00, 75.00, Some(1.50))),
-    ("gemini-1.5-flash", price(0.075, 0.30, None)),
-    ("gemini-1.5-pro", price(1.25, 5.00, None)),
-    ("gemini-2.0-flash", price(0.10, 0.40, Some(0.025))),
-    ("gemini-2.5-flash", price(0.30, 2.50, Some(0.075))),
-    ("gemini-2.5-pro", price(1.25, 10.00, Some(0.31))),
-];
+#[derive(Deserialize)]
+struct PriceTable {
+    models: std::collections::HashMap<String, ListedModel>,
+    free_providers: Vec<String>,
+}
 
-/// The built-in price of `model`. Provider prefixes (`openai/`, `anthropic/`, ...) are ignored.
-pub fn builtin_price(model: &str) -> Option<Price> {
+/// The list prices shipped as data (`prices.json`), parsed once.
+fn table() -> &'static PriceTable {
+    static TABLE: std::sync::LazyLock<PriceTable> = std::sync::LazyLock::new(|| {
+        serde_json::from_str(include_str!("../prices.json"))
+            .expect("prices.json is valid: a unit test parses it")
+    });
+    &TABLE
+}
+
+/// The table's row for `model` by the longest matching model-id prefix; provider prefixes
+/// (`openai/`, `together_ai/meta-llama/`, …) are ignored.
+fn listed(model: &str) -> Option<&'static ListedModel> {
     let bare = model.rsplit('/').next().unwrap_or(model);
-    BUILTIN_PRICES
+    table()
+        .models
         .iter()
-        .filter(|(prefix, _)| bare.starts_with(prefix))
+        .filter(|(prefix, _)| bare.starts_with(prefix.as_str()))
         .max_by_key(|(prefix, _)| prefix.len())
-        .map(|(_, p)| *p)
+        .map(|(_, m)| m)
+}
+
+/// The list price of `model`. Models not in the table cost `None` (unknown), never zero.
+pub fn builtin_price(model: &str) -> Option<Price> {
+    listed(model).map(|m| Price {
+        input: m.input,
+        output: m.output,
+        cached_input: m.cached_input,
+        reasoning: m.reasoning,
+    })
+}
+
+/// The context window of `model`, from the table.
+pub fn builtin_context_window(model: &str) -> Option<u64> {
+    listed(model)?.context_window
+}
+
+/// Whether provider `id` serves from the caller's own hardware, at no per-token price.
+pub fn provider_is_free(id: &str) -> bool {
+    table().free_providers.iter().any(|p| p == id)
 }
 
 impl Price {
@@ -172,6 +180,27 @@ impl Price {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_table_parses_and_covers_the_seeds_models() {
+        for model in [
+            "gpt-4",
+            "gpt-3.5-turbo",
+            "claude-3-sonnet-20240229",
+            "claude-3-opus-20240229",
+            "gemini-pro",
+            "llama3-70b-8192",
+            "deepseek-chat",
+            "command-r",
+        ] {
+            assert!(builtin_price(model).is_some(), "{model}");
+        }
+        assert_eq!(builtin_context_window("gpt-4o-2024-08-06"), Some(128_000));
+        assert!(provider_is_free("ollama") && !provider_is_free("openai"));
+        for m in table().models.values() {
+            assert!(m.input >= 0.0 && m.output >= 0.0);
+        }
+    }
 
     #[test]
     fn longest_prefix_wins_and_prefixes_are_ignored() {
@@ -211,13 +240,19 @@ mod tests {
                 reasoning_tokens: 250_000,
             }),
         };
+        let plain = Price {
+            input: 1.0,
+            output: 4.0,
+            cached_input: None,
+            reasoning: None,
+        };
         let p = Price {
             reasoning: Some(20.0),
-            ..price(1.0, 4.0, None)
+            ..plain
         };
         assert!((p.cost(&usage) - (0.75 * 4.0 + 0.25 * 20.0)).abs() < 1e-9);
         // Without a reasoning price they are output tokens.
-        assert!((price(1.0, 4.0, None).cost(&usage) - 4.0).abs() < 1e-9);
+        assert!((plain.cost(&usage) - 4.0).abs() < 1e-9);
     }
 
     #[test]
@@ -242,7 +277,12 @@ mod tests {
             "house-model",
             Some(reported),
             (0, 0),
-            Some(price(1.0, 2.0, None)),
+            Some(Price {
+                input: 1.0,
+                output: 2.0,
+                cached_input: None,
+                reasoning: None,
+            }),
         );
         assert!((r.cost.unwrap() - 20.0 / 1e6).abs() < 1e-15);
     }

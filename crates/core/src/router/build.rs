@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::http::TransportSettings;
 use crate::retry::RetryPolicy;
 use crate::routing::{self, ProviderSettings};
-use crate::usage::Price;
+use crate::usage::{builtin_context_window, Price};
 
 /// LiteLLM's defaults: 2 retries (the openai SDK's), 3 allowed fails a minute, 5 s cooldowns.
 const DEFAULT_NUM_RETRIES: u32 = 2;
@@ -107,7 +107,7 @@ fn deployment(
             .unwrap_or_else(|| format!("{}/{i}", entry.model_name)),
         group: entry.model_name.clone(),
         provider: resolved.provider.id.to_string(),
-        model: resolved.model,
+        model: resolved.model.clone(),
         client,
         weight: p.weight.map_or(0.0, |w| w.0),
         // Deployments without an order come after every ordered one.
@@ -120,7 +120,8 @@ fn deployment(
                 .model_info
                 .max_input_tokens
                 .or(entry.model_info.max_tokens),
-        ),
+        )
+        .or_else(|| builtin_context_window(&resolved.model)),
         stream_timeout: secs(p.stream_timeout),
         max_retries: count(p.max_retries).map(|n| n as u32),
         metrics: Metrics::default(),
@@ -270,6 +271,7 @@ impl Router {
             wait_for_cooldown: rs.wait_for_cooldown.unwrap_or(false),
             cache_ttl,
             hedge,
+            pre_call_checks: rs.enable_pre_call_checks.unwrap_or(false),
         };
         let cache_entries =
             count(ls.cache_params.max_size).map_or(DEFAULT_CACHE_ENTRIES, |n| n as usize);

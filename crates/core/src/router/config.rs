@@ -147,6 +147,8 @@ pub struct RouterSettings {
     pub default_fallbacks: Option<Vec<String>>,
     pub retry_policy: Option<BTreeMap<String, Number>>,
     pub allowed_fails_policy: Option<BTreeMap<String, Number>>,
+    /// Skip deployments whose context window cannot hold the prompt.
+    pub enable_pre_call_checks: Option<bool>,
     // Switchyard's own: one deadline over every retry, backoff and fallback; waiting out a
     // cooldown; hedged requests.
     /// Seconds for the whole call.

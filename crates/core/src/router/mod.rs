@@ -30,7 +30,7 @@ use self::stats::{Counters, Outcome, StatsSnapshot};
 use self::strategy::{Candidates, Lineup};
 use crate::error::{Error, ErrorKind, UpstreamBody, UpstreamError};
 use crate::providers::Completion;
-use crate::usage::{builtin_price, Usage};
+use crate::usage::{builtin_price, provider_is_free, Usage};
 
 pub use self::stream::RoutedStream;
 
@@ -56,6 +56,8 @@ pub struct Settings {
     pub cache_ttl: Option<Duration>,
     /// Hedged requests, when on.
     pub hedge: Option<HedgeDelay>,
+    /// LiteLLM's `enable_pre_call_checks`: deployments too small for the prompt are skipped.
+    pub pre_call_checks: bool,
 }
 
 /// When a hedged request starts its second deployment.
@@ -207,6 +209,31 @@ impl Attempt<Completion> for CompleteAttempt<'_> {
     }
 }
 
+struct EmbedAttempt<'a> {
+    router: &'a Router,
+    body: &'a [u8],
+}
+
+impl Attempt<String> for EmbedAttempt<'_> {
+    async fn run(&self, d: usize) -> Result<String, Error> {
+        let router = self.router;
+        let dep = &router.deployments[d];
+        let started = Instant::now();
+        let result = dep.client.embed(with_model(self.body, &dep.model)).await;
+        router.record(
+            d,
+            &Outcome {
+                ok: result.is_ok(),
+                usage: None,
+                cost: None,
+                latency: result.is_ok().then(|| started.elapsed()),
+                ttft: None,
+            },
+        );
+        result
+    }
+}
+
 struct StreamAttempt<'a> {
     router: &'a Arc<Router>,
     body: &'a [u8],
@@ -225,6 +252,8 @@ impl Attempt<RoutedStream> for StreamAttempt<'_> {
 
 /// One call's bookkeeping across groups, retries and fallbacks.
 struct Call {
+    /// The prompt's size estimate for pre-call checks (0 when they are off).
+    prompt_tokens: u64,
     deadline: Option<(Instant, Duration)>,
     events: Vec<RouterEvent>,
     attempts: u32,
@@ -281,10 +310,26 @@ impl Router {
     /// The deployment for the next attempt: an untried one if any is available, else a tried
     /// one (a single deployment retries itself).
     fn pick(&self, group: &Group, tried: &[usize], stream: bool) -> Option<usize> {
+        self.pick_for(group, tried, stream, 0)
+    }
+
+    /// [`Self::pick`] for a prompt of about `prompt_tokens`, with pre-call checks on.
+    fn pick_for(
+        &self,
+        group: &Group,
+        tried: &[usize],
+        stream: bool,
+        prompt_tokens: u64,
+    ) -> Option<usize> {
         let now = now_ms();
         let headroom = |d: usize| self.headroom(d, now);
-        let fresh = |d: usize| !tried.contains(&d) && self.available(d, now);
-        let any = |d: usize| self.available(d, now);
+        let fits = |d: usize| {
+            self.deployments[d]
+                .context_window
+                .is_none_or(|w| prompt_tokens <= w)
+        };
+        let fresh = |d: usize| !tried.contains(&d) && fits(d) && self.available(d, now);
+        let any = |d: usize| fits(d) && self.available(d, now);
         let pick = |usable: &dyn Fn(usize) -> bool| {
             group.lineup.pick(&Candidates {
                 deployments: &self.deployments,
@@ -364,6 +409,9 @@ impl Router {
     /// The cost of `usage` at `d`'s price (its own, else the list price of its model).
     pub(crate) fn cost(&self, d: usize, usage: &Usage) -> Option<f64> {
         let dep = &self.deployments[d];
+        if dep.price.is_none() && provider_is_free(&dep.provider) {
+            return Some(0.0);
+        }
         dep.price
             .or_else(|| builtin_price(&dep.model))
             .map(|p| p.cost(usage))
@@ -379,7 +427,7 @@ impl Router {
         let mut tried: Vec<usize> = Vec::new();
         let mut retry = 0u32;
         loop {
-            let Some(d) = self.pick(group, &tried, call.stream) else {
+            let Some(d) = self.pick_for(group, &tried, call.stream, call.prompt_tokens) else {
                 let wait = self.next_available(group);
                 call.events.push(RouterEvent::RateLimited {
                     group: group.name.clone(),
@@ -603,9 +651,15 @@ impl Router {
         Err(original)
     }
 
-    fn new_call(&self, options: &CallOptions, stream: bool) -> Call {
+    fn new_call(&self, options: &CallOptions, stream: bool, body: &[u8]) -> Call {
         let started = Instant::now();
         Call {
+            // About four bytes of JSON a token: an upper bound for the check, never a count.
+            prompt_tokens: if self.settings.pre_call_checks {
+                body.len() as u64 / 4
+            } else {
+                0
+            },
             deadline: options
                 .deadline
                 .or(self.settings.deadline)
@@ -653,7 +707,7 @@ impl Router {
         body: &[u8],
         options: &CallOptions,
     ) -> Routed<Completion> {
-        let mut call = self.new_call(options, false);
+        let mut call = self.new_call(options, false, body);
         let group = match self.group_for(name) {
             Ok(g) => g.name.clone(),
             Err(err) => return Routed::failed(err, call.events),
@@ -727,7 +781,7 @@ impl Router {
         body: &[u8],
         options: &CallOptions,
     ) -> Routed<RoutedStream> {
-        let mut call = self.new_call(options, true);
+        let mut call = self.new_call(options, true, body);
         let group = match self.group_for(name) {
             Ok(g) => g.name.clone(),
             Err(err) => return Routed::failed(err, call.events),
@@ -770,6 +824,26 @@ impl Router {
                 self.record_call(&group, &Outcome::failed());
                 Routed::failed(err, call.events)
             }
+        }
+    }
+
+    /// Embeddings through `name`'s group, with its retries and fallbacks. `body` is OpenAI's
+    /// `{ model, input }`; the answer is OpenAI's embeddings JSON.
+    pub async fn embed(&self, name: &str, body: &[u8], options: &CallOptions) -> Routed<String> {
+        let mut call = self.new_call(options, false, body);
+        let outcome = self
+            .run(name, &mut call, EmbedAttempt { router: self, body })
+            .instrument(tracing::info_span!("router.embed", group = %name))
+            .await;
+        match outcome {
+            Ok((json, d)) => Routed {
+                deployment: Some(self.deployments[d].id.clone()),
+                result: Ok(json),
+                events: call.events,
+                usage: None,
+                cost: None,
+            },
+            Err(err) => Routed::failed(err, call.events),
         }
     }
 
