@@ -1,4 +1,4 @@
-// Tests of the mock upstream shipped as `switchyard/testing` (no native addon needed).
+// Tests of the mock upstream shipped as `switchyard-llm/testing` (no native addon needed).
 import { test, describe, beforeEach, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'

@@ -2,7 +2,7 @@
 
 // Provider names people use, mapped to provider ids (LiteLLM's prefixes).
 
-const native = require('../index.js')
+const native = require('./binding.js')
 const { invalidInput } = require('./errors.js')
 
 const ALIASES = {

@@ -1,7 +1,10 @@
-// Public typings of `switchyard`. Structural: they match `@xynehq/jaf`'s types without importing
-// them, so JAF stays an optional peer and a provider is assignable to JAF's `ModelProvider<Ctx>`.
+// Public typings of `switchyard-llm`. Structural: they match `@xynehq/jaf`'s types without
+// importing them, so JAF stays an optional peer and a provider is assignable to JAF's
+// `ModelProvider<Ctx>`. The inputs carry index signatures: with only optional members they would
+// be weak types, which reject JAF's own values and object literals that share no member.
 
 export { estimateCost } from '../index'
+export { toReadableStream, toSSEResponse, type StreamSource, type StreamOptions, type SSEOptions, type StreamUsage } from './web'
 
 /** A tool call as chat completions carries it (JAF's `ToolCall`). */
 export interface ToolCall {
@@ -35,9 +38,10 @@ export interface MessageInput {
   readonly tool_calls?: readonly ToolCall[]
 }
 
-/** What Switchyard reads of a JAF `RunState`. */
+/** What Switchyard reads of a JAF `RunState` (the rest: runId, context, turnCount, …). */
 export interface RunStateInput {
   readonly messages: readonly MessageInput[]
+  readonly [field: string]: unknown
 }
 
 /** What Switchyard reads of a JAF `Tool`: the name, description and zod parameters. */
@@ -57,14 +61,18 @@ export interface AgentInput {
     readonly temperature?: number
     readonly maxTokens?: number
     readonly reasoning?: { readonly effort?: 'none' | 'low' | 'medium' | 'high' }
+    readonly [field: string]: unknown
   }
+  /** The rest of a JAF agent: handoffs, guardrails, … */
+  readonly [field: string]: unknown
 }
 
-/** What Switchyard reads of a JAF `RunConfig`. */
+/** What Switchyard reads of a JAF `RunConfig`; the rest (agentRegistry, modelProvider, maxTurns, onEvent, …) passes. */
 export interface RunConfigInput {
   readonly modelOverride?: string
   /** Aborts this call (an extension: JAF itself has no per-run signal). */
   readonly signal?: AbortSignal
+  readonly [field: string]: unknown
 }
 
 /** Token usage in the OpenAI spelling JAF's engine reads. */

@@ -1,4 +1,4 @@
-// Typings for `switchyard/testing`: a real loopback mock of an OpenAI-compatible upstream.
+// Typings for `switchyard-llm/testing`: a real loopback mock of an OpenAI-compatible upstream.
 
 /** One request the mock received, recorded once its body has been read. */
 export interface RecordedRequest {

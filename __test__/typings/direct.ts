@@ -13,7 +13,7 @@ import {
   type DirectProvider,
   type ExecuteResult,
   type Capabilities,
-} from 'switchyard'
+} from 'switchyard-llm'
 import type { ModelProvider, RunConfig, Agent, RunState } from '@xynehq/jaf'
 
 type Ctx = { userId: string }

@@ -12,7 +12,7 @@ import {
   type CompletionResult,
   type CompletionStreamChunk as SwitchyardChunk,
   type UsageReport,
-} from 'switchyard'
+} from 'switchyard-llm'
 import {
   startMockUpstream,
   completion,
@@ -21,7 +21,7 @@ import {
   type MockUpstream,
   type MockReply,
   type RecordedRequest,
-} from 'switchyard/testing'
+} from 'switchyard-llm/testing'
 import {
   createRunId,
   createTraceId,
@@ -206,7 +206,7 @@ void narrow
 const schema: Record<string, unknown> = zodToJsonSchema(z.object({ a: z.string().nullable() }), 'tool "x"')
 void schema
 
-// ---- switchyard/testing ------------------------------------------------------------------------------
+// ---- switchyard-llm/testing --------------------------------------------------------------------------
 
 async function useMock(): Promise<void> {
   const mock: MockUpstream = await startMockUpstream({
