@@ -249,10 +249,12 @@ class MockUpstream {
   }
 
   /**
-   * Throws unless every queued reply was used, every request had a scripted reply (queued or
-   * from the handler) and was answered, and no reply was in the wrong form for its request.
+   * Rejects unless every queued reply was used, every request had a scripted reply (queued or
+   * from the handler) and was answered within `timeoutMs`, and no reply was in the wrong form.
    */
-  assertDone() {
+  async assertDone({ timeoutMs = 1000 } = {}) {
+    // A client may finish reading before the mock's last write has settled.
+    for (const end = Date.now() + timeoutMs; this._inFlight && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 5))
     const problems = [...this._mismatches]
     const left = this._queue.length
     if (left) problems.push(`${left} queued ${left === 1 ? 'reply was' : 'replies were'} never used`)
@@ -294,6 +296,9 @@ class MockUpstream {
 
   async _dispatch(req, res, recorded) {
     this._inFlight++
+    res.on('close', () => {
+      if (!res.writableFinished) recorded.disconnected = true
+    })
     try {
       let reply = this._queue.shift()
       if (reply === undefined && this._handler) reply = await this._handler(recorded)
@@ -511,6 +516,7 @@ function listen(options) {
         body,
         json,
         receivedAt,
+        disconnected: false,
       }
       mock.requests.push(recorded)
       mock._dispatch(req, res, recorded).catch((err) => {

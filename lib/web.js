@@ -90,12 +90,15 @@ function toReadableStream(source, options) {
   }
   return new ReadableStream(
     {
+      // Each pull enqueues one item (a read that gets nothing is not pulled again).
       async pull(controller) {
         try {
-          const step = await pull.next()
-          if (step.done) return controller.close()
-          const item = opts.map ? v.callUser(opts.map, [step.value], 'options.map') : step.value
-          if (item !== undefined) controller.enqueue(item)
+          for (;;) {
+            const step = await pull.next()
+            if (step.done) return controller.close()
+            const item = opts.map ? v.callUser(opts.map, [step.value], 'options.map') : step.value
+            if (item !== undefined) return controller.enqueue(item)
+          }
         } catch (err) {
           await pull.close().catch(() => {})
           controller.error(v.typed(err, where))
