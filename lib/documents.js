@@ -74,9 +74,10 @@ const reasonOf = (error) => (typeof error?.message === 'string' && error.message
 
 let jafProcessor
 /**
- * JAF's document processor from an installed `@xynehq/jaf`, or null. It is an ES module: Node's
- * own require() loads it (Node 20.19+, 22.12+), fetched through process.getBuiltinModule so a
- * test runner's sandboxed require (jest's, which also refuses import()) is not the one used.
+ * JAF's document processor from an installed `@xynehq/jaf`, or null. It is an ES module, which
+ * Node's require() loads (Node 20.19+, 22.12+). Loaded through Node's own loader (Module._load;
+ * jest's sandboxed `module` copies it through), so that under jest it and pdf.js run in Node's
+ * realm: jest's VM refuses the import() pdf.js makes.
  */
 function loadJafProcessor() {
   if (jafProcessor !== undefined) return jafProcessor
@@ -84,9 +85,9 @@ function loadJafProcessor() {
   const dirs = [...(require.main?.paths ?? []), ...module.paths, path.join(process.cwd(), 'node_modules')]
   const file = dirs.map((d) => path.join(d, rel)).find((f) => fs.existsSync(f))
   if (!file) return (jafProcessor = null)
-  const { createRequire } = process.getBuiltinModule?.('node:module') ?? require('node:module')
+  const Module = require('node:module')
   try {
-    jafProcessor = createRequire(__filename)(file)
+    jafProcessor = typeof Module._load === 'function' ? Module._load(file, null, false) : Module.createRequire(__filename)(file)
   } catch (error) {
     throw new Error(`loading JAF's document extractors failed: ${reasonOf(error)}`)
   }

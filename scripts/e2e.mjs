@@ -35,7 +35,10 @@ const { chromium } = appRequire('playwright-core')
 
 const freePort = () =>
   new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => s.close(() => resolve(s.address().port)))
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => resolve(port))
+    })
   })
 
 async function startNext(env) {
@@ -55,6 +58,15 @@ async function startNext(env) {
   throw new Error('next start did not answer within 30 s')
 }
 
+// JAF sends a tool's result wrapped: {"status":"executed","result":…}.
+const toolResult = (content) => {
+  try {
+    return JSON.parse(content).result ?? content
+  } catch {
+    return content
+  }
+}
+
 // The upstream: a tool call first; then the answer, word by word (a long one when asked).
 const mock = await startMockUpstream({
   handler: (req) => {
@@ -62,7 +74,7 @@ const mock = await startMockUpstream({
     const last = messages.at(-1)
     if (last?.role === 'tool') {
       const long = JSON.stringify(messages).includes('long story')
-      const words = long ? Array.from({ length: 400 }, (_, i) => ` word${i}`) : `Right now: ${last.content}, a fine day.`.split(/(?= )/)
+      const words = long ? Array.from({ length: 400 }, (_, i) => ` word${i}`) : `Right now: ${toolResult(last.content)}, a fine day.`.split(/(?= )/)
       return { turn: { content: words, usage: { prompt_tokens: 30, completion_tokens: words.length } }, chunkDelayMs: long ? 50 : 60 }
     }
     const city = /in ([A-Z]\w+)/.exec(String(last?.content))?.[1] ?? 'Paris'

@@ -10,7 +10,9 @@ assert.ok(tarball, 'run through scripts/test-packed.mjs (npm run test:packed)')
 
 /** Runs a command; its output is returned, and printed when it fails. */
 export function run(cmd, args, { cwd, env, expectFail = false } = {}) {
-  const r = spawnSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 })
+  // Not NODE_TEST_CONTEXT: a `node --test` inside would report to this runner instead of printing.
+  const { NODE_TEST_CONTEXT, ...inherited } = process.env
+  const r = spawnSync(cmd, args, { cwd, env: { ...inherited, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 })
   const output = `${r.stdout}\n${r.stderr}`
   if (!expectFail && r.status !== 0) assert.fail(`${cmd} ${args.join(' ')} failed (${r.status}) in ${cwd}:\n${output.slice(-6000)}`)
   return { status: r.status, output }

@@ -32,7 +32,12 @@ function scripted(req: RecordedRequest) {
   const messages: Array<{ role: string; content: unknown }> = req.json?.messages ?? []
   const last = messages[messages.length - 1]
   if (last?.role === 'tool') {
-    const answer = `The weather tool says: ${String(last.content)}. Enjoy your day!`
+    // JAF wraps a tool's result: {"status":"executed","result":…}.
+    let result = String(last.content)
+    try {
+      result = JSON.parse(result).result ?? result
+    } catch {}
+    const answer = `The weather tool says: ${result}. Enjoy your day!`
     return { turn: { content: answer.split(/(?= )/) }, chunkDelayMs: 40 }
   }
   const city = /in ([A-Z][\w ]*)/.exec(String(last?.content ?? ''))?.[1]?.trim() ?? 'Paris'
