@@ -3,7 +3,8 @@
 // npm install hook: when no prebuilt addon loads on this platform (no switchyard-llm-<platform>
 // package was published or installed for it), build one from the shipped Rust sources with cargo.
 // Without cargo, fail the install with what to do instead of a "cannot find module" at run time.
-// SWITCHYARD_BUILD_PROFILE=dev makes a quicker debug build; CARGO_TARGET_DIR is honoured.
+// SWITCHYARD_BUILD_PROFILE=dev makes a quicker debug build; CARGO_TARGET_DIR and CARGO_BUILD_TARGET
+// are honoured.
 
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -39,7 +40,8 @@ function main() {
   if (built.status !== 0) fail(`building the addon for ${target} with cargo failed (see above).`)
   const targetDir = process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, 'target')
   const lib = { win32: 'switchyard.dll', darwin: 'libswitchyard.dylib' }[process.platform] ?? 'libswitchyard.so'
-  fs.copyFileSync(path.join(targetDir, profile === 'dev' ? 'debug' : 'release', lib), path.join(root, `switchyard-llm.${target}.node`))
+  const outDir = path.join(targetDir, process.env.CARGO_BUILD_TARGET ?? '', profile === 'dev' ? 'debug' : 'release')
+  fs.copyFileSync(path.join(outDir, lib), path.join(root, `switchyard-llm.${target}.node`))
   if (!process.env.CARGO_TARGET_DIR) fs.rmSync(targetDir, { recursive: true, force: true })
   if (!loads()) fail(`the addon built for ${target} does not load.`)
   console.error(`switchyard-llm: built switchyard-llm.${target}.node`)

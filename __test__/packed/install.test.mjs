@@ -64,9 +64,21 @@ test('no cargo: the install fails naming the platform and what to do', () => {
 
 test('with cargo: the install builds the addon from source', () => {
   const dir = project()
-  // The repo's target dir: dependencies are already compiled there (a debug profile keeps it quick).
-  npmInstall(dir, ['--allow-scripts=switchyard-llm', noBinary], { env: { SWITCHYARD_BUILD_PROFILE: 'dev', CARGO_TARGET_DIR: join(root, 'target') } })
+  // Where `napi build --platform` built the repo's addon: its dependencies are compiled there.
+  const env = { SWITCHYARD_BUILD_PROFILE: 'dev', CARGO_TARGET_DIR: join(root, 'target'), CARGO_BUILD_TARGET: 'x86_64-unknown-linux-gnu' }
+  npmInstall(dir, ['--allow-scripts=switchyard-llm', noBinary], { env })
   const built = join(dir, 'node_modules', 'switchyard-llm', `switchyard-llm.${target}.node`)
   assert.ok(statSync(built).size > 1e6, 'the addon was built into the package')
+  assert.match(run(process.execPath, ['use.cjs'], { cwd: dir }).output, /answer: ok/)
+})
+
+test('the per-platform package, as the release packs it, supplies the addon', () => {
+  const artifacts = mkdtempSync(join(tmpdir(), 'switchyard-artifacts-'))
+  run('tar', ['xzf', tarball, '-C', artifacts, `package/switchyard-llm.${target}.node`])
+  const out = join(artifacts, 'dist')
+  run(process.execPath, [join(root, 'scripts', 'pack-platforms.mjs'), '--artifacts', join(artifacts, 'package'), '--out', out, '--allow-missing'])
+  const dir = project()
+  npmInstall(dir, [noBinary, join(out, `switchyard-llm-${target}-0.1.0.tgz`)])
+  assert.ok(!existsSync(join(dir, 'node_modules', 'switchyard-llm', `switchyard-llm.${target}.node`)))
   assert.match(run(process.execPath, ['use.cjs'], { cwd: dir }).output, /answer: ok/)
 })
