@@ -27,7 +27,8 @@ function load() {
       message:
         `switchyard-llm has no native addon for ${target} (Node ${process.versions.node}): no switchyard-llm-${target} package and no ` +
         `switchyard-llm.${target}.node file could be loaded. Install a Rust toolchain (https://rustup.rs) and run ` +
-        '`npm rebuild switchyard-llm --allow-scripts=switchyard-llm` to build it from source, or use a supported platform ' +
+        '`npm install-scripts approve switchyard-llm && npm rebuild switchyard-llm` to build it from source (npm 11 skips ' +
+        "dependencies' install scripts until approved), or use a supported platform " +
         '(linux x64/arm64 gnu or musl, macOS x64/arm64, windows x64).',
       cause,
     })

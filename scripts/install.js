@@ -30,7 +30,7 @@ function main() {
   if (spawnSync(cargo, ['--version'], { stdio: 'ignore' }).status !== 0) {
     fail(
       `no prebuilt addon for ${target} and no Rust toolchain to build one. Install Rust (https://rustup.rs), ` +
-        'then run `npm rebuild switchyard-llm` (with npm 11, allow the build: `--allow-scripts=switchyard-llm`); ' +
+        'then run `npm rebuild switchyard-llm` (npm 11 runs it once allowed: `npm install-scripts approve switchyard-llm`); ' +
         'or use a platform with prebuilt addons: linux x64/arm64 (gnu, musl), macOS x64/arm64, windows x64.',
     )
   }

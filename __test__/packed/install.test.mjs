@@ -1,6 +1,7 @@
 // Installing where no prebuilt addon fits: the tarball with its binary removed. With cargo the
 // install builds the addon from the shipped sources; without it the install fails saying what to
-// do; with install scripts skipped (npm 11's default) the first call says so, typed.
+// do; with install scripts skipped (npm 11's default for registry packages) the first call says
+// so, typed. (npm runs the script of a tarball installed by path, as here.)
 import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
@@ -42,7 +43,7 @@ const pathWithoutCargo = () =>
 
 test('install scripts skipped: loading works, the first call says what to do', () => {
   const dir = project()
-  npmInstall(dir, [noBinary])
+  npmInstall(dir, ['--ignore-scripts', noBinary])
   const { output } = run(process.execPath, ['use.cjs'], { cwd: dir })
   assert.match(output, new RegExp(`error: internal switchyard-llm has no native addon for ${target}`))
   assert.match(output, /rustup\.rs/)
@@ -52,7 +53,7 @@ test('install scripts skipped: loading works, the first call says what to do', (
 test('no cargo: the install fails naming the platform and what to do', () => {
   assert.ok(!pathWithoutCargo().split(delimiter).some((d) => existsSync(join(d, 'cargo'))))
   const dir = project()
-  const { status, output } = npmInstall(dir, ['--allow-scripts=switchyard-llm', noBinary], {
+  const { status, output } = npmInstall(dir, [noBinary], {
     env: { PATH: pathWithoutCargo() },
     expectFail: true,
   })
@@ -66,7 +67,7 @@ test('with cargo: the install builds the addon from source', () => {
   const dir = project()
   // Where `napi build --platform` built the repo's addon: its dependencies are compiled there.
   const env = { SWITCHYARD_BUILD_PROFILE: 'dev', CARGO_TARGET_DIR: join(root, 'target'), CARGO_BUILD_TARGET: 'x86_64-unknown-linux-gnu' }
-  npmInstall(dir, ['--allow-scripts=switchyard-llm', noBinary], { env })
+  npmInstall(dir, [noBinary], { env })
   const built = join(dir, 'node_modules', 'switchyard-llm', `switchyard-llm.${target}.node`)
   assert.ok(statSync(built).size > 1e6, 'the addon was built into the package')
   assert.match(run(process.execPath, ['use.cjs'], { cwd: dir }).output, /answer: ok/)
