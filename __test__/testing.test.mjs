@@ -657,6 +657,7 @@ describe('agent-test replies: turns, wrong forms, nothing left over', () => {
       for (const turn of [42, { toolCalls: [{}] }, { content: 5 }, { usage: 'lots' }]) {
         assert.throws(() => mock.reply({ turn }), (err) => err instanceof SwitchyardError && err.kind === 'invalid_input')
       }
+      await assert.rejects(mock.assertDone({ timeoutMs: 'soon' }), (err) => err instanceof SwitchyardError && err.kind === 'invalid_input')
     } finally {
       await mock.close()
     }

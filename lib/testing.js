@@ -252,7 +252,9 @@ class MockUpstream {
    * Rejects unless every queued reply was used, every request had a scripted reply (queued or
    * from the handler) and was answered within `timeoutMs`, and no reply was in the wrong form.
    */
-  async assertDone({ timeoutMs = 1000 } = {}) {
+  async assertDone(options) {
+    v.optObject(options, 'options')
+    const timeoutMs = v.optNumber(options && v.read(options, 'timeoutMs', 'options.timeoutMs'), 'options.timeoutMs', { min: 0, max: 60_000 }) ?? 1000
     // A client may finish reading before the mock's last write has settled.
     for (const end = Date.now() + timeoutMs; this._inFlight && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 5))
     const problems = [...this._mismatches]
