@@ -1,10 +1,10 @@
 // Loading the package: no side effects until first use (next build evaluates route modules
 // without env or upstream), every export importable by name from ESM, and the addon safe to
 // load again in one process and in worker threads.
-import { test } from 'node:test'
+import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 const require = createRequire(import.meta.url)
 const lib = fileURLToPath(new URL('../lib/', import.meta.url))
 const tmp = mkdtempSync(join(tmpdir(), 'switchyard-loading-'))
+after(() => rmSync(tmp, { recursive: true, force: true }))
 const runNode = (file) => execFileSync(process.execPath, [file], { encoding: 'utf8', env: { ...process.env, SY_LIB: lib } })
 
 test('loading reads no env, opens no socket and starts no thread until first use', () => {
@@ -44,6 +45,24 @@ test('loading reads no env, opens no socket and starts no thread until first use
   assert.equal(loaded.sockets, before.sockets, 'no socket opened at load')
   assert.equal(loaded.threads, before.threads, 'no thread started at load')
   assert.ok(used.threads > loaded.threads, `first use starts the runtime (${loaded.threads} → ${used.threads} threads)`)
+})
+
+test('an ES module import starts no thread either', () => {
+  const probe = join(tmp, 'probe.mjs')
+  writeFileSync(
+    probe,
+    `import fs from 'node:fs'
+    const threads = () => fs.readdirSync('/proc/self/task').length
+    const before = threads()
+    const { SwitchyardError, ERROR_KINDS, makeLiteLLMProvider } = await import(process.env.SY_LIB + 'index.js')
+    const loaded = threads()
+    makeLiteLLMProvider('http://127.0.0.1:1', 'k')
+    console.log(JSON.stringify({ before, loaded, used: threads(), ok: typeof SwitchyardError === 'function' && Array.isArray(ERROR_KINDS) }))`,
+  )
+  const { before, loaded, used, ok } = JSON.parse(runNode(probe))
+  assert.ok(ok)
+  assert.equal(loaded, before, 'no thread started at import')
+  assert.ok(used > loaded, 'first use starts the runtime')
 })
 
 test('every export imports by name from an ES module', () => {

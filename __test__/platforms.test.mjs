@@ -1,9 +1,9 @@
 // Platforms the napi-rs way: the declared targets, the generated loader, `os`/`cpu`, no
 // unpublished package as a dependency, and the release's packing step (scripts/pack-platforms.mjs).
-import { test } from 'node:test'
+import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, readdirSync, copyFileSync, mkdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, copyFileSync, mkdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -40,6 +40,7 @@ test('no per-platform package is a dependency before the release fills them in',
 
 test('the release packs one package per built platform and lists exactly those', () => {
   const work = mkdtempSync(join(tmpdir(), 'switchyard-release-'))
+  after(() => rmSync(work, { recursive: true, force: true }))
   const artifacts = join(work, 'artifacts', 'bindings-x86_64-unknown-linux-gnu')
   mkdirSync(artifacts, { recursive: true })
   const addon = readdirSync(root).find((f) => f === 'switchyard-llm.linux-x64-gnu.node')

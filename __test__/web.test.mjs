@@ -175,6 +175,15 @@ describe('toReadableStream', () => {
     await until(() => closed, 'the source was closed')
   })
 
+  test('an already aborted signal, or a source function returning no stream, errors typed', async () => {
+    const aborted = toReadableStream(async function* () {
+      yield 1
+    }, { signal: AbortSignal.abort() })
+    await assert.rejects(aborted.getReader().read(), (err) => (assertSwitchyard(err, 'aborted'), true))
+    const notAStream = toReadableStream(() => 42)
+    await assert.rejects(notAStream.getReader().read(), (err) => (assertSwitchyard(err, 'invalid_input'), true))
+  })
+
   test('a source error errors the stream, typed', async () => {
     const stream = toReadableStream(async function* () {
       yield 1

@@ -46,7 +46,8 @@ function checkOptions(options, where) {
 function puller(open, signal) {
   const controller = new AbortController()
   const abort = () => controller.abort(signal?.reason ?? new SwitchyardError({ kind: 'aborted', message: 'The client went away.' }))
-  signal?.addEventListener('abort', abort, { once: true })
+  if (signal?.aborted) abort()
+  else signal?.addEventListener('abort', abort, { once: true })
   let iterator
   let closed = false
   const close = async () => {
@@ -56,11 +57,14 @@ function puller(open, signal) {
     await iterator?.return?.()
   }
   return {
-    signal: controller.signal,
     async next() {
       if (closed) return { done: true }
       if (controller.signal.aborted) throw new SwitchyardError({ kind: 'aborted', message: 'The client went away.' })
-      iterator ??= (await open(controller.signal))[Symbol.asyncIterator]()
+      if (!iterator) {
+        const source = await open(controller.signal)
+        if (typeof source?.[Symbol.asyncIterator] !== 'function') throw invalidInput(`the source function must return an async iterable, got ${v.typeOf(source)}`)
+        iterator = source[Symbol.asyncIterator]()
+      }
       const step = await iterator.next()
       if (step.done) await close()
       return step

@@ -4,11 +4,10 @@
 // so, typed. (npm runs the script of a tarball installed by path, as here.)
 import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { tarball, tempProject, npmInstall, run } from './support.mjs'
+import { tarball, tempDir, tempProject, npmInstall, run } from './support.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const target = 'linux-x64-gnu'
@@ -27,7 +26,7 @@ startMockUpstream().then(async (mock) => {
 
 let noBinary
 before(() => {
-  const work = mkdtempSync(join(tmpdir(), 'switchyard-nobin-'))
+  const work = tempDir('nobin')
   run('tar', ['xzf', tarball, '-C', work])
   for (const f of readdirSync(join(work, 'package'))) if (f.endsWith('.node')) rmSync(join(work, 'package', f))
   noBinary = join(work, 'switchyard-llm-nobin.tgz')
@@ -74,7 +73,7 @@ test('with cargo: the install builds the addon from source', () => {
 })
 
 test('the per-platform package, as the release packs it, supplies the addon', () => {
-  const artifacts = mkdtempSync(join(tmpdir(), 'switchyard-artifacts-'))
+  const artifacts = tempDir('artifacts')
   run('tar', ['xzf', tarball, '-C', artifacts, `package/switchyard-llm.${target}.node`])
   const out = join(artifacts, 'dist')
   run(process.execPath, [join(root, 'scripts', 'pack-platforms.mjs'), '--artifacts', join(artifacts, 'package'), '--out', out, '--allow-missing'])

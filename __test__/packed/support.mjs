@@ -1,7 +1,7 @@
 // Temp projects that install the packed tarball (SWITCHYARD_TARBALL, from scripts/test-packed.mjs).
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 
@@ -18,9 +18,20 @@ export function run(cmd, args, { cwd, env, expectFail = false } = {}) {
   return { status: r.status, output }
 }
 
+const made = []
+// Installed projects are hundreds of MB: remove them when the suite's process ends.
+process.on('exit', () => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
+
+/** A new temp dir, removed when the process exits. */
+export function tempDir(name) {
+  const dir = mkdtempSync(join(tmpdir(), `switchyard-${name}-`))
+  made.push(dir)
+  return dir
+}
+
 /** Writes `files` (path → text) under a new temp dir and returns it. */
 export function tempProject(name, files) {
-  const dir = mkdtempSync(join(tmpdir(), `switchyard-${name}-`))
+  const dir = tempDir(name)
   for (const [file, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, file)), { recursive: true })
     writeFileSync(join(dir, file), typeof text === 'string' ? text : `${JSON.stringify(text, null, 2)}\n`)
