@@ -3,7 +3,7 @@
 // same `getCompletion` result and the same sequence of stream chunks.
 //
 // JAF's provider and Switchyard's each talk to their own real loopback mock upstream
-// (`switchyard/testing`); the recorded bodies are compared whole, as parsed JSON.
+// (`switchyard-llm/testing`); the recorded bodies are compared whole, as parsed JSON.
 //
 // Where Switchyard deliberately differs from JAF (zod types JAF cannot convert, descriptions on
 // non-string fields) the tests assert Switchyard's own output and say so.

@@ -1,4 +1,4 @@
-// Tests of the mock upstream shipped as `switchyard/testing` (no native addon needed).
+// Tests of the mock upstream shipped as `switchyard-llm/testing` (no native addon needed).
 import { test, describe, beforeEach, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
@@ -583,6 +583,81 @@ describe('builders', () => {
       assert.deepEqual(data.slice(0, -1).map((d) => JSON.parse(d)), chunks)
       const body = await (await post(mock, {})).json()
       assert.equal(body.choices[0].message.content, 'whole reply')
+    } finally {
+      await mock.close()
+    }
+  })
+})
+
+describe('agent-test replies: turns, wrong forms, nothing left over', () => {
+  const chat = (extra = {}) => ({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...extra })
+
+  test('a turn answers as SSE for a stream request and as JSON otherwise', async () => {
+    const mock = await startMockUpstream()
+    try {
+      const turn = { content: 'Hi there', toolCalls: [{ id: 'call_1', name: 'f', arguments: { a: 1 } }], usage: { prompt_tokens: 4 } }
+      mock.reply({ turn }, { turn })
+      const streamed = reassemble(
+        sseData(await (await post(mock, chat({ stream: true, stream_options: { include_usage: true } }))).text())
+          .slice(0, -1)
+          .map((d) => JSON.parse(d)),
+      )
+      assert.equal(streamed.content, 'Hi there')
+      assert.deepEqual(streamed.calls, [{ id: 'call_1', name: 'f', arguments: '{"a":1}' }])
+      assert.equal(streamed.usage.prompt_tokens, 4)
+      const whole = await (await post(mock, chat())).json()
+      assert.equal(whole.object, 'chat.completion')
+      assert.equal(whole.model, 'm')
+      assert.equal(whole.choices[0].message.tool_calls[0].function.arguments, '{"a":1}')
+      await mock.assertDone()
+    } finally {
+      await mock.close()
+    }
+  })
+
+  test('a reply in the wrong form fails that request and every later one, and assertDone says why', async () => {
+    const mock = await startMockUpstream()
+    try {
+      mock.reply({ json: completion({ content: 'x' }) }, { json: completion({ content: 'fallback' }) })
+      const res = await post(mock, chat({ stream: true }))
+      assert.equal(res.status, 400)
+      assert.match((await res.json()).error.message, /\{ json \} reply answered a stream request/)
+      assert.equal((await post(mock, chat())).status, 400, 'a quiet fallback cannot pass')
+      const err = await mock.assertDone().then(() => assert.fail('assertDone passed'), (e) => e)
+      assert.ok(err instanceof SwitchyardError)
+      assert.equal(err.kind, 'invalid_input')
+      assert.match(err.message, /stream request/)
+      mock.reset()
+      mock.reply({ sse: streamChunks({ content: 'x' }) })
+      assert.equal((await post(mock, chat())).status, 400)
+      await assert.rejects(mock.assertDone(), /without stream: true/)
+    } finally {
+      await mock.close()
+    }
+  })
+
+  test('assertDone reports unused replies and requests nothing was queued for', async () => {
+    const mock = await startMockUpstream()
+    try {
+      mock.reply({ turn: { content: 'a' } }, { turn: { content: 'b' } })
+      await (await post(mock, chat())).json()
+      await assert.rejects(mock.assertDone(), /1 queued reply was never used/)
+      await (await post(mock, chat())).json()
+      await mock.assertDone()
+      await (await post(mock, chat())).json()
+      await assert.rejects(mock.assertDone(), /1 request\(s\) had no reply queued \(POST \/chat\/completions\)/)
+    } finally {
+      await mock.close()
+    }
+  })
+
+  test('a turn is checked when queued', async () => {
+    const mock = await startMockUpstream()
+    try {
+      for (const turn of [42, { toolCalls: [{}] }, { content: 5 }, { usage: 'lots' }]) {
+        assert.throws(() => mock.reply({ turn }), (err) => err instanceof SwitchyardError && err.kind === 'invalid_input')
+      }
+      await assert.rejects(mock.assertDone({ timeoutMs: 'soon' }), (err) => err instanceof SwitchyardError && err.kind === 'invalid_input')
     } finally {
       await mock.close()
     }

@@ -64,7 +64,7 @@ for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_
 // swap mid-run would silently mix builds. The switchyard child loads the copy (client.mjs).
 const addon = (() => {
   const src = process.env.NAPI_RS_NATIVE_LIBRARY_PATH ||
-    readdirSync(ROOT).filter((f) => f.startsWith(`switchyard.${process.platform}-${process.arch}`) && f.endsWith('.node')).map((f) => path.join(ROOT, f))[0]
+    readdirSync(ROOT).filter((f) => f.startsWith(`switchyard-llm.${process.platform}-${process.arch}`) && f.endsWith('.node')).map((f) => path.join(ROOT, f))[0]
   if (!CLIENTS.some((c) => c === 'switchyard' || c.startsWith('router')) || !src || !existsSync(src)) return null
   const copy = path.join(os.tmpdir(), `switchyard-bench-${process.pid}.node`)
   copyFileSync(src, copy)

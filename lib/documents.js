@@ -6,7 +6,6 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
-const { pathToFileURL } = require('node:url')
 
 const FETCH_TIMEOUT_MS = 30_000
 const MAX_DOCUMENT_BYTES = 25 * 1024 * 1024
@@ -39,7 +38,7 @@ async function fetchDocument(url) {
     }
     return { buffer, contentType: response.headers.get('content-type') ?? undefined }
   } catch (error) {
-    throw new Error(`Failed to fetch URL content: ${error instanceof Error ? error.message : 'Unknown error'}`)
+    throw new Error(`Failed to fetch URL content: ${reasonOf(error)}`)
   }
 }
 
@@ -69,15 +68,29 @@ function jsonText(buffer) {
   }
 }
 
+// Errors can come from another realm (jest runs tests in a VM context): read what they say
+// rather than trusting `instanceof Error`.
+const reasonOf = (error) => (typeof error?.message === 'string' && error.message ? error.message : String(error))
+
 let jafProcessor
-/** JAF's document processor from an installed `@xynehq/jaf`, or null. */
+/**
+ * JAF's document processor from an installed `@xynehq/jaf`, or null. It is an ES module, which
+ * Node's require() loads (Node 20.19+, 22.12+). Loaded through Node's own loader (Module._load;
+ * jest's sandboxed `module` copies it through), so that under jest it and pdf.js run in Node's
+ * realm: jest's VM refuses the import() pdf.js makes.
+ */
 function loadJafProcessor() {
-  jafProcessor ??= (async () => {
-    const rel = path.join('@xynehq', 'jaf', 'dist', 'utils', 'document-processor.js')
-    const dirs = [...(require.main?.paths ?? []), ...module.paths, path.join(process.cwd(), 'node_modules')]
-    const file = dirs.map((d) => path.join(d, rel)).find((f) => fs.existsSync(f))
-    return file ? import(pathToFileURL(file).href) : null
-  })()
+  if (jafProcessor !== undefined) return jafProcessor
+  const rel = path.join('@xynehq', 'jaf', 'dist', 'utils', 'document-processor.js')
+  const dirs = [...(require.main?.paths ?? []), ...module.paths, path.join(process.cwd(), 'node_modules')]
+  const file = dirs.map((d) => path.join(d, rel)).find((f) => fs.existsSync(f))
+  if (!file) return (jafProcessor = null)
+  const Module = require('node:module')
+  try {
+    jafProcessor = typeof Module._load === 'function' ? Module._load(file, null, false) : Module.createRequire(__filename)(file)
+  } catch (error) {
+    throw new Error(`loading JAF's document extractors failed: ${reasonOf(error)}`)
+  }
   return jafProcessor
 }
 
@@ -105,7 +118,7 @@ async function extractContent(att) {
     case 'application/vnd.ms-excel':
     case 'application/vnd.openxmlformats-officedocument.wordprocessingml.document':
     case 'application/zip': {
-      const jaf = await loadJafProcessor()
+      const jaf = loadJafProcessor()
       if (!jaf) throw new Error(`extracting ${mimeType} needs @xynehq/jaf installed (its PDF/Office/ZIP extractors)`)
       return (await jaf.extractDocumentContent({ ...att, url: undefined, data: buffer.toString('base64'), mimeType })).content
     }
@@ -125,7 +138,7 @@ async function documentPart(att) {
     const description = DESCRIPTIONS[att.mimeType.toLowerCase()]
     return { type: 'text', text: `DOCUMENT: ${att.name || 'document'} (${description}):\n\n${content}` }
   } catch (error) {
-    const reason = error instanceof Error ? error.message : 'Unknown error'
+    const reason = reasonOf(error)
     return { type: 'text', text: `ERROR: Failed to process ${att.kind}: ${label} (${reason})` }
   }
 }

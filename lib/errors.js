@@ -2,8 +2,27 @@
 
 const { scrub } = require('./secrets.js')
 
-/** The stable classification every Switchyard error carries in `kind`: defined once, in the core. */
-const ERROR_KINDS = Object.freeze(require('../index.js').errorKinds())
+/**
+ * The stable classification every Switchyard error carries in `kind`: defined once, in the core.
+ * Asking the core at load would load the addon (and start its threads), so this read-only array
+ * is filled on first touch.
+ */
+const kinds = []
+function filled() {
+  if (Object.isExtensible(kinds)) {
+    kinds.push(...require('./binding.js').errorKinds())
+    Object.freeze(kinds)
+  }
+  return kinds
+}
+const ERROR_KINDS = new Proxy(
+  kinds,
+  Object.fromEntries(
+    ['get', 'has', 'ownKeys', 'getOwnPropertyDescriptor', 'set', 'defineProperty', 'deleteProperty', 'isExtensible', 'preventExtensions'].map(
+      (trap) => [trap, (_, ...args) => Reflect[trap](filled(), ...args)],
+    ),
+  ),
+)
 
 // Class names the `openai` SDK gives the same failures, so `err.name` reads the same to JAF users.
 const SDK_NAMES_BY_STATUS = {

@@ -1,7 +1,10 @@
-// Public typings of `switchyard`. Structural: they match `@xynehq/jaf`'s types without importing
-// them, so JAF stays an optional peer and a provider is assignable to JAF's `ModelProvider<Ctx>`.
+// Public typings of `switchyard-llm`. Structural: they match `@xynehq/jaf`'s types without
+// importing them, so JAF stays an optional peer and a provider is assignable to JAF's
+// `ModelProvider<Ctx>`. The inputs carry index signatures: with only optional members they would
+// be weak types, which reject JAF's own values and object literals that share no member.
 
 export { estimateCost } from '../index'
+export { toReadableStream, toSSEResponse, type StreamSource, type StreamOptions, type SSEOptions, type StreamUsage } from './web'
 
 /** A tool call as chat completions carries it (JAF's `ToolCall`). */
 export interface ToolCall {
@@ -35,9 +38,10 @@ export interface MessageInput {
   readonly tool_calls?: readonly ToolCall[]
 }
 
-/** What Switchyard reads of a JAF `RunState`. */
+/** What Switchyard reads of a JAF `RunState` (the rest: runId, context, turnCount, …). */
 export interface RunStateInput {
   readonly messages: readonly MessageInput[]
+  readonly [field: string]: unknown
 }
 
 /** What Switchyard reads of a JAF `Tool`: the name, description and zod parameters. */
@@ -57,14 +61,18 @@ export interface AgentInput {
     readonly temperature?: number
     readonly maxTokens?: number
     readonly reasoning?: { readonly effort?: 'none' | 'low' | 'medium' | 'high' }
+    readonly [field: string]: unknown
   }
+  /** The rest of a JAF agent: handoffs, guardrails, … */
+  readonly [field: string]: unknown
 }
 
-/** What Switchyard reads of a JAF `RunConfig`. */
+/** What Switchyard reads of a JAF `RunConfig`; the rest (agentRegistry, modelProvider, maxTurns, onEvent, …) passes. */
 export interface RunConfigInput {
   readonly modelOverride?: string
   /** Aborts this call (an extension: JAF itself has no per-run signal). */
   readonly signal?: AbortSignal
+  readonly [field: string]: unknown
 }
 
 /** Token usage in the OpenAI spelling JAF's engine reads. */
@@ -323,7 +331,7 @@ export interface ModelProviderOptions extends TransportOptions {
   providers?: Partial<Record<ProviderId, ProviderSettings>>
   signal?: AbortSignal
   onUsage?: (report: UsageReport) => void
-  pricing?: Record<string, { input: number; output: number }>
+  pricing?: Record<string, Price>
 }
 
 /**
@@ -461,3 +469,81 @@ export declare function normalizeParameters(parameters?: Record<string, unknown>
 
 export declare const FEATURES: readonly Feature[]
 export declare const CAPABILITIES: Record<string, Capabilities>
+
+// ---- the router --------------------------------------------------------------------------------
+
+/** LiteLLM's proxy config: `model_list`, `router_settings`, `litellm_settings` (see the README). */
+export interface RouterConfig {
+  model_list: Array<{
+    model_name: string
+    litellm_params: { model: string; [param: string]: unknown }
+    model_info?: { id?: string; [field: string]: unknown }
+  }>
+  router_settings?: Record<string, unknown>
+  litellm_settings?: Record<string, unknown>
+  /** Task type → model group (seed 004's `[llm.routing]`). */
+  task_routing?: Record<string, string>
+  [section: string]: unknown
+}
+
+/** What the router did for a call; delivered to `onEvent`, and on a failed call's error as `events`. */
+export type RouterEvent =
+  | { type: 'request'; group: string; deployment: string; provider: string; model: string; attempt: number }
+  | { type: 'retry'; group: string; deployment: string; attempt: number; errorKind: ErrorKind; delayMs: number }
+  | { type: 'fallback'; from: string; to: string; errorKind: ErrorKind }
+  | { type: 'cooldown'; group: string; deployment: string; untilMs: number; errorKind: ErrorKind }
+  | { type: 'hedge'; group: string; deployment: string; hedge: string; afterMs: number }
+  | { type: 'cache_hit'; group: string }
+  | { type: 'rate_limited'; group: string; retryAfterMs: number | null }
+
+export interface RouterOptions {
+  onEvent?: (event: RouterEvent) => void
+  /** Priced at the deployment that served the call; `deployment` names it. */
+  onUsage?: (report: UsageReport & { deployment?: string }) => void
+  signal?: AbortSignal
+  /** Overrides `router_settings.deadline` for every call. */
+  deadlineMs?: number
+  connectTimeoutMs?: number
+  proxyConfig?: ProxyConfig
+}
+
+export interface UsageStats {
+  calls: number
+  errors: number
+  input_tokens: number
+  output_tokens: number
+  cached_tokens: number
+  reasoning_tokens: number
+  total_tokens: number
+  cost_usd: number
+  latency_ms: { p50: number; p95: number; p99: number } | null
+  ttft_ms: { p50: number; p95: number; p99: number } | null
+}
+
+/** Seed 002's `model_stats`, per group and per deployment. */
+export interface RouterStats {
+  model_stats: Record<
+    string,
+    UsageStats & { deployments: Record<string, UsageStats & { provider: string; model: string; cooling_until_ms: number | null }> }
+  >
+}
+
+/** A request to the router: `model` names a group or task type; LiteLLM's `cache` controls are read here. */
+export interface RouterRequest extends ChatRequest {
+  cache?: { 'no-cache'?: boolean; 'no-store'?: boolean }
+}
+
+/** LiteLLM's Router in process; itself a JAF `ModelProvider`. */
+export interface Router<Ctx = unknown> extends SwitchyardModelProvider<Ctx> {
+  complete(request: RouterRequest, opts?: { signal?: AbortSignal }): Promise<any>
+  stream(request: RouterRequest, opts?: { signal?: AbortSignal }): AsyncGenerator<any, void, unknown>
+  embed(request: { model: string; input: string | string[]; [field: string]: unknown }, opts?: { signal?: AbortSignal }): Promise<any>
+  stats(): RouterStats
+  /** Config keys the router does not act on. */
+  readonly warnings: string[]
+  /** Refuse further calls. */
+  close(): void
+}
+
+/** A router from a LiteLLM-shaped config object, or a `.yaml` / `.toml` / `.json` file path. */
+export declare function makeRouter<Ctx = unknown>(configOrPath: RouterConfig | string, options?: RouterOptions): Router<Ctx>

@@ -5,7 +5,7 @@
 // asks the core for usage and cost. The public faces (makeLiteLLMProvider, makeModelProvider,
 // createProvider, ProviderManager) are thin layers over it.
 
-const binding = require('../index.js')
+const binding = require('./binding.js')
 const { SwitchyardError, invalidInput } = require('./errors.js')
 const { registerSecret } = require('./secrets.js')
 const v = require('./validate.js')

@@ -26,7 +26,7 @@ function registerSecret(value) {
 let keyEnv
 function envSecrets() {
   // Read when an error is made, never at load: the variables' current values count.
-  keyEnv ??= [...new Set([...require('../index.js').listProviders().flatMap((p) => p.apiKeyEnv), ...EXTRA_ENV])]
+  keyEnv ??= [...new Set([...require('./binding.js').listProviders().flatMap((p) => p.apiKeyEnv), ...EXTRA_ENV])]
   return keyEnv.map((name) => process.env[name]).filter((v) => typeof v === 'string' && v.length >= MIN_LENGTH && !PLACEHOLDERS.has(v))
 }
 

@@ -1,4 +1,4 @@
-// Typings for `switchyard/testing`: a real loopback mock of an OpenAI-compatible upstream.
+// Typings for `switchyard-llm/testing`: a real loopback mock of an OpenAI-compatible upstream.
 
 /** One request the mock received, recorded once its body has been read. */
 export interface RecordedRequest {
@@ -13,9 +13,34 @@ export interface RecordedRequest {
   json: any
   /** `Date.now()` when the request arrived. */
   receivedAt: number
+  /** Whether the connection closed before the response was complete (a client abort, say). */
+  disconnected: boolean
 }
 
-/** Answer with a JSON body (`content-type: application/json`). */
+/**
+ * One assistant turn, answered in the form the request asks for: SSE chunks (with usage when
+ * `stream_options.include_usage`) for `stream: true`, a JSON completion otherwise. What to queue
+ * for agents: JAF streams whenever the provider can.
+ */
+export interface TurnReply {
+  turn: {
+    content?: string | string[] | null
+    toolCalls?: ToolCallInput[]
+    usage?: UsageInput
+    finishReason?: string
+    /** Defaults to the request's model. */
+    model?: string
+  }
+  headers?: Record<string, string>
+  delayMs?: number
+  /** Between SSE events, for a stream request. */
+  chunkDelayMs?: number
+}
+
+/**
+ * Answer with a JSON body (`content-type: application/json`). A chat request with `stream: true`
+ * answered this way is an error (see `assertDone`): queue a `TurnReply` instead.
+ */
 export interface JsonReply {
   json: unknown
   /** Defaults to 200. */
@@ -89,7 +114,7 @@ export interface DestroyReply {
   destroy: true
 }
 
-export type MockReply = JsonReply | SseReply | ErrorReply | RawReply | HangReply | DestroyReply
+export type MockReply = TurnReply | JsonReply | SseReply | ErrorReply | RawReply | HangReply | DestroyReply
 
 export interface MockUpstreamOptions {
   /**
@@ -111,8 +136,16 @@ export interface MockUpstream {
   /** Enqueue replies; they are consumed first-in first-out, one per request. */
   reply(...replies: MockReply[]): this
   lastRequest(): RecordedRequest | undefined
-  /** Clear the reply queue and the recorded requests. */
+  /** Clear the reply queue, the recorded requests and what `assertDone` checks. */
   reset(): void
+  /**
+   * Rejects (a `SwitchyardError`, kind `invalid_input`) unless every queued reply was used, every
+   * request had a scripted reply (queued or from the handler) and was answered (waiting up to
+   * `timeoutMs`, default 1000, for responses still being written), and no reply was
+   * in the wrong form (`{ json }` for a streamed chat request, `{ sse }` for a plain one). After a
+   * reply in the wrong form the mock answers every request with a 400 saying so.
+   */
+  assertDone(options?: { timeoutMs?: number }): Promise<void>
   /** Close the server and destroy every open socket (keep-alive and hanging ones included). */
   close(): Promise<void>
 }

@@ -1,6 +1,6 @@
 'use strict'
 
-// `switchyard/testing`: a real loopback mock of an OpenAI-compatible upstream.
+// `switchyard-llm/testing`: a real loopback mock of an OpenAI-compatible upstream.
 //
 // Switchyard's HTTP client lives in Rust (reqwest), so nock/msw cannot intercept it. Tests instead
 // point the provider's baseURL at this server, queue replies, and inspect the recorded requests.
@@ -220,6 +220,9 @@ class MockUpstream {
       _server: { value: server },
       _handler: { value: options.handler },
       _queue: { value: [], writable: true },
+      _unscripted: { value: [] },
+      _mismatches: { value: [] },
+      _inFlight: { value: 0, writable: true },
       _sockets: { value: new Set() },
       _timers: { value: new Map() },
       _closed: { value: false, writable: true },
@@ -241,6 +244,26 @@ class MockUpstream {
   reset() {
     this._queue.length = 0
     this.requests.length = 0
+    this._unscripted.length = 0
+    this._mismatches.length = 0
+  }
+
+  /**
+   * Rejects unless every queued reply was used, every request had a scripted reply (queued or
+   * from the handler) and was answered within `timeoutMs`, and no reply was in the wrong form.
+   */
+  async assertDone(options) {
+    v.optObject(options, 'options')
+    const timeoutMs = v.optNumber(options && v.read(options, 'timeoutMs', 'options.timeoutMs'), 'options.timeoutMs', { min: 0, max: 60_000 }) ?? 1000
+    // A client may finish reading before the mock's last write has settled.
+    for (const end = Date.now() + timeoutMs; this._inFlight && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 5))
+    const problems = [...this._mismatches]
+    const left = this._queue.length
+    if (left) problems.push(`${left} queued ${left === 1 ? 'reply was' : 'replies were'} never used`)
+    const list = (reqs) => reqs.map((r) => `${r.method} ${r.path}`).join(', ')
+    if (this._unscripted.length) problems.push(`${this._unscripted.length} request(s) had no reply queued (${list(this._unscripted)})`)
+    if (this._inFlight) problems.push(`${this._inFlight} request(s) are still being answered`)
+    if (problems.length) throw new SwitchyardError({ kind: 'invalid_input', message: `mock upstream: ${problems.join('; ')}` })
   }
 
   close() {
@@ -274,10 +297,28 @@ class MockUpstream {
   }
 
   async _dispatch(req, res, recorded) {
-    let reply = this._queue.shift()
-    if (reply === undefined && this._handler) reply = await this._handler(recorded)
-    if (reply === undefined || reply === null) reply = defaultReply(recorded)
-    await this._send(req, res, reply)
+    this._inFlight++
+    res.on('close', () => {
+      if (!res.writableFinished) recorded.disconnected = true
+    })
+    try {
+      let reply = this._queue.shift()
+      if (reply === undefined && this._handler) reply = await this._handler(recorded)
+      if (reply === undefined || reply === null) {
+        this._unscripted.push(recorded)
+        reply = defaultReply(recorded)
+      }
+      // After a reply in the wrong form every request fails, so a caller's quiet fallback (JAF
+      // retries a failed stream as a plain call) cannot make the test pass anyway.
+      const mismatch = formMismatch(reply, recorded) ?? this._mismatches[0]
+      if (mismatch) {
+        if (!this._mismatches.includes(mismatch)) this._mismatches.push(mismatch)
+        reply = { error: { status: 400, body: errorBody(`mock upstream: ${mismatch}`, { type: 'mock_error' }) } }
+      }
+      await this._send(req, res, 'turn' in reply ? turnReply(reply, recorded) : reply)
+    } finally {
+      this._inFlight--
+    }
   }
 
   async _send(req, res, reply) {
@@ -382,7 +423,29 @@ class MockUpstream {
   }
 }
 
-const REPLY_FORMS = ['json', 'error', 'sse', 'raw', 'hang', 'destroy']
+const REPLY_FORMS = ['turn', 'json', 'error', 'sse', 'raw', 'hang', 'destroy']
+
+/** Why `reply` cannot answer chat request `req`: JSON for a stream request, or SSE for a plain call. */
+function formMismatch(reply, req) {
+  if (!CHAT_PATHS.has(req.path.split('?')[0]) || !Array.isArray(req.json?.messages)) return undefined
+  const stream = req.json?.stream === true
+  if ('json' in reply && stream) return 'a { json } reply answered a stream request (stream: true); queue a { turn } to answer in the form asked'
+  if ('sse' in reply && !stream) {
+    return 'an { sse } reply answered a request without stream: true; queue a { turn } to answer in the form asked'
+  }
+  return undefined
+}
+
+/** A turn as the request asks for it: SSE chunks for a stream request, a completion otherwise. */
+function turnReply(reply, req) {
+  const { turn, ...rest } = reply
+  const model = turn.model ?? (typeof req.json?.model === 'string' ? req.json.model : undefined)
+  if (req.json?.stream === true) {
+    const includeUsage = req.json.stream_options?.include_usage === true
+    return { ...rest, sse: streamChunks({ ...turn, model, includeUsage }) }
+  }
+  return { ...rest, json: completion({ ...turn, model }) }
+}
 
 /** A reply is checked when queued, so a mistake fails the test that wrote it, not a request. */
 function checkReply(reply, path) {
@@ -400,6 +463,21 @@ function checkReply(reply, path) {
     v.optHeaders(v.read(spec, 'headers', at('error.headers')), at('error.headers'))
   }
   if (forms[0] === 'json') v.jsonValue(reply.json, at('json'))
+  if (forms[0] === 'turn') checkTurn(reply.turn, at('turn'))
+}
+
+function checkTurn(turn, path) {
+  v.object(turn, path)
+  const at = (key) => `${path}.${key}`
+  const content = v.read(turn, 'content', at('content'))
+  if (content !== undefined && content !== null && typeof content !== 'string') v.array(content, at('content'))
+  v.optArray(v.read(turn, 'toolCalls', at('toolCalls')), at('toolCalls'))?.forEach((call, i) => {
+    v.object(call, `${at('toolCalls')}[${i}]`)
+    v.string(call.name, `${at('toolCalls')}[${i}].name`, { nonEmpty: true })
+  })
+  v.optObject(v.read(turn, 'usage', at('usage')), at('usage'))
+  v.optString(v.read(turn, 'finishReason', at('finishReason')), at('finishReason'))
+  v.optString(v.read(turn, 'model', at('model')), at('model'))
 }
 
 /**
@@ -440,6 +518,7 @@ function listen(options) {
         body,
         json,
         receivedAt,
+        disconnected: false,
       }
       mock.requests.push(recorded)
       mock._dispatch(req, res, recorded).catch((err) => {

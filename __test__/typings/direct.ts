@@ -13,7 +13,7 @@ import {
   type DirectProvider,
   type ExecuteResult,
   type Capabilities,
-} from 'switchyard'
+} from 'switchyard-llm'
 import type { ModelProvider, RunConfig, Agent, RunState } from '@xynehq/jaf'
 
 type Ctx = { userId: string }
@@ -62,3 +62,17 @@ async function direct(): Promise<void> {
   void wrong
 }
 void direct
+
+// The Router is a JAF ModelProvider too.
+import { makeRouter, type RouterEvent } from 'switchyard-llm'
+const events: RouterEvent[] = []
+const router = makeRouter<Ctx>(
+  { model_list: [{ model_name: 'gpt-4', litellm_params: { model: 'openai/gpt-4o', rpm: 60 } }], router_settings: { num_retries: 1 } },
+  { onEvent: (e) => events.push(e), deadlineMs: 5000 },
+)
+const asJaf: ModelProvider<Ctx> = router
+void asJaf
+void router.stats().model_stats['gpt-4']?.cost_usd
+void router.complete({ model: 'gpt-4', messages: [], cache: { 'no-cache': true } })
+// @ts-expect-error the config needs a model_list
+makeRouter({ router_settings: {} })

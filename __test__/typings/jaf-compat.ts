@@ -7,12 +7,14 @@ import {
   SwitchyardError,
   ERROR_KINDS,
   zodToJsonSchema,
+  toSSEResponse,
+  toReadableStream,
   type ErrorKind,
   type SwitchyardModelProvider,
   type CompletionResult,
   type CompletionStreamChunk as SwitchyardChunk,
   type UsageReport,
-} from 'switchyard'
+} from 'switchyard-llm'
 import {
   startMockUpstream,
   completion,
@@ -21,7 +23,7 @@ import {
   type MockUpstream,
   type MockReply,
   type RecordedRequest,
-} from 'switchyard/testing'
+} from 'switchyard-llm/testing'
 import {
   createRunId,
   createTraceId,
@@ -206,7 +208,7 @@ void narrow
 const schema: Record<string, unknown> = zodToJsonSchema(z.object({ a: z.string().nullable() }), 'tool "x"')
 void schema
 
-// ---- switchyard/testing ------------------------------------------------------------------------------
+// ---- switchyard-llm/testing --------------------------------------------------------------------------
 
 async function useMock(): Promise<void> {
   const mock: MockUpstream = await startMockUpstream({
@@ -229,8 +231,24 @@ async function useMock(): Promise<void> {
   const path: string | undefined = last?.path
   const sent: number = mock.requests.length
   void [model, path, sent, mock.baseURL]
+  mock.reply({ turn: { content: 'Hi', toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris' } }], usage: { prompt_tokens: 1 } }, chunkDelayMs: 5 })
+  await mock.assertDone({ timeoutMs: 500 })
+  const gone: boolean | undefined = mock.lastRequest()?.disconnected
+  void gone
   mock.reset()
   await mock.close()
+
+  // A JAF-shaped run config literal, as a route passes it (RunConfigInput is not a weak type).
+  for await (const c of sy.getCompletionStream(state, agent, { agentRegistry: new Map(), modelProvider: sy, maxTurns: 3 })) void c
+  const res: Response = toSSEResponse((signal) => sy.getCompletionStream(state, agent, { ...config, signal }), {
+    signal: AbortSignal.timeout(1000),
+    heartbeatMs: 5000,
+    map: (chunk) => (chunk.delta ? { text: chunk.delta } : undefined),
+  })
+  const items: ReadableStream<string> = toReadableStream(sy.getCompletionStream(state, agent, config), { map: (c) => c.delta })
+  void [res, items]
+  // @ts-expect-error: the source must be a stream
+  toSSEResponse(42)
 
   // @ts-expect-error: a reply must be one of the known kinds
   mock.reply({ text: 'nope' })
