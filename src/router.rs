@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use switchyard_core::router::build::BuildOptions;
 use switchyard_core::router::config::RouterConfig;
 use switchyard_core::router::{CallOptions, Routed, Router};
-use tokio_util::sync::CancellationToken;
 
 use crate::client::{AbortHandle, AnyStream, NativeStream, RoutedInfo};
 use crate::errors::{failure, outcome, CallLabel, Outcome};
@@ -146,6 +146,35 @@ impl NativeRouter {
         self.inner.warnings.clone()
     }
 
+    /// One routed call on the runtime: `call` runs it, `answer` shapes its value; a failure
+    /// carries the router's events, a success carries them when someone listens.
+    fn routed<'env, T, U>(
+        &self,
+        env: &'env Env,
+        group: String,
+        options: Option<BindingCallOptions>,
+        abort: Option<&AbortHandle>,
+        call: impl FnOnce(Arc<Router>, String, CallOptions) -> BoxFuture<'static, Routed<T>>
+            + Send
+            + 'static,
+        answer: impl FnOnce(T, &Routed<()>, serde_json::Value, &CallLabel) -> U + Send + 'static,
+    ) -> Result<PromiseRaw<'env, Outcome<U>>>
+    where
+        T: Send + 'static,
+        U: ToNapiValue + Send + 'static,
+    {
+        let router = self.inner.clone();
+        let label = CallLabel::new(PROVIDER, group.clone());
+        let cancel = abort.map(|a| a.token());
+        let wanted = wants_events(&options);
+        let call_options = options.map(CallOptions::from).unwrap_or_default();
+        spawn_outcome(env, label.clone(), cancel, async move {
+            let routed = call(router, group, call_options).await;
+            let events = events_of(&routed, wanted);
+            settle(routed, &label, |value, r| answer(value, r, events, &label))
+        })
+    }
+
     /// One chat completion through `group` (a model group or task type). `body` is the request
     /// JSON; its `model` is replaced by each deployment's.
     #[napi(ts_return_type = "Promise<RoutedAnswer | NativeFailure>")]
@@ -157,26 +186,23 @@ impl NativeRouter {
         options: Option<BindingCallOptions>,
         abort: Option<&AbortHandle>,
     ) -> Result<PromiseRaw<'env, Outcome<RoutedAnswer>>> {
-        let router = self.inner.clone();
-        let label = CallLabel::new(PROVIDER, group.clone());
-        let cancel: Option<CancellationToken> = abort.map(|a| a.token());
-        let wanted = wants_events(&options);
-        spawn_outcome(env, label.clone(), cancel, async move {
-            let routed = router
-                .complete(
-                    &group,
-                    body.as_bytes(),
-                    &options.map(CallOptions::from).unwrap_or_default(),
-                )
-                .await;
-            let events = events_of(&routed, wanted);
-            settle(routed, &label, |completion, r| RoutedAnswer {
+        let call =
+            move |router: Arc<Router>, group: String, o: CallOptions| -> BoxFuture<'static, _> {
+                Box::pin(async move { router.complete(&group, body.as_bytes(), &o).await })
+            };
+        self.routed(
+            env,
+            group,
+            options,
+            abort,
+            call,
+            |completion, r, events, _| RoutedAnswer {
                 json: completion.json,
                 deployment: r.deployment.clone().unwrap_or_default(),
                 cost: r.cost,
                 events,
-            })
-        })
+            },
+        )
     }
 
     /// A streamed chat completion through `group`, handed over once its first batch arrived.
@@ -189,24 +215,21 @@ impl NativeRouter {
         options: Option<BindingCallOptions>,
         abort: Option<&AbortHandle>,
     ) -> Result<PromiseRaw<'env, Outcome<NativeStream>>> {
-        let router = self.inner.clone();
-        let label = CallLabel::new(PROVIDER, group.clone());
-        let cancel = abort.map(|a| a.token());
-        let wanted = wants_events(&options);
-        spawn_outcome(env, label.clone(), cancel, async move {
-            let routed = router
-                .stream(
-                    &group,
-                    body.as_bytes(),
-                    &options.map(CallOptions::from).unwrap_or_default(),
-                )
-                .await;
-            let events = events_of(&routed, wanted);
-            settle(routed, &label, |stream, r| {
+        let call =
+            move |router: Arc<Router>, group: String, o: CallOptions| -> BoxFuture<'static, _> {
+                Box::pin(async move { router.stream(&group, body.as_bytes(), &o).await })
+            };
+        self.routed(
+            env,
+            group,
+            options,
+            abort,
+            call,
+            |stream, r, events, label| {
                 let info = RoutedInfo::new(r.deployment.clone().unwrap_or_default(), events);
                 NativeStream::new(AnyStream::Routed(stream), label.clone(), Some(info))
-            })
-        })
+            },
+        )
     }
 
     /// Embeddings through `group`: `body` is OpenAI's `{ model, input }` JSON.
@@ -219,20 +242,17 @@ impl NativeRouter {
         options: Option<BindingCallOptions>,
         abort: Option<&AbortHandle>,
     ) -> Result<PromiseRaw<'env, Outcome<RoutedAnswer>>> {
-        let router = self.inner.clone();
-        let label = CallLabel::new(PROVIDER, group.clone());
-        let cancel = abort.map(|a| a.token());
-        let wanted = wants_events(&options);
-        spawn_outcome(env, label.clone(), cancel, async move {
-            let call = options.map(CallOptions::from).unwrap_or_default();
-            let routed = router.embed(&group, body.as_bytes(), &call).await;
-            let events = events_of(&routed, wanted);
-            settle(routed, &label, |json, r| RoutedAnswer {
+        let call =
+            move |router: Arc<Router>, group: String, o: CallOptions| -> BoxFuture<'static, _> {
+                Box::pin(async move { router.embed(&group, body.as_bytes(), &o).await })
+            };
+        self.routed(env, group, options, abort, call, |json, r, events, _| {
+            RoutedAnswer {
                 json,
                 deployment: r.deployment.clone().unwrap_or_default(),
                 cost: None,
                 events,
-            })
+            }
         })
     }
 

@@ -91,6 +91,23 @@ pub struct Routed<T> {
 }
 
 impl<T> Routed<T> {
+    /// An answer from the response cache: no deployment was called, nothing was spent.
+    fn from_cache(
+        value: T,
+        usage: Option<Usage>,
+        mut events: Vec<RouterEvent>,
+        group: String,
+    ) -> Self {
+        events.push(RouterEvent::CacheHit { group });
+        Self {
+            result: Ok(value),
+            events,
+            deployment: Some(CACHE.into()),
+            usage,
+            cost: usage.map(|_| 0.0),
+        }
+    }
+
     fn failed(err: Error, events: Vec<RouterEvent>) -> Self {
         Self {
             result: Err(err),
@@ -715,18 +732,11 @@ impl Router {
         let key = self.cache_key(&group, false, body, options);
         if let Some(hit) = self.cached(key.as_ref(), options) {
             if let Cached::Completion { json, usage } = &*hit {
-                call.events.push(RouterEvent::CacheHit { group });
                 let completion = Completion {
                     json: json.clone(),
                     usage: *usage,
                 };
-                return Routed {
-                    result: Ok(completion),
-                    events: call.events,
-                    deployment: Some(CACHE.into()),
-                    usage: *usage,
-                    cost: usage.map(|_| 0.0),
-                };
+                return Routed::from_cache(completion, *usage, call.events, group);
             }
         }
         let started = Instant::now();
@@ -789,14 +799,8 @@ impl Router {
         let key = self.cache_key(&group, true, body, options);
         if let Some(hit) = self.cached(key.as_ref(), options) {
             if let Cached::Stream { batches, usage } = &*hit {
-                call.events.push(RouterEvent::CacheHit { group });
-                return Routed {
-                    result: Ok(RoutedStream::replay(batches.clone(), *usage)),
-                    events: call.events,
-                    deployment: Some(CACHE.into()),
-                    usage: *usage,
-                    cost: usage.map(|_| 0.0),
-                };
+                let replay = RoutedStream::replay(batches.clone(), *usage);
+                return Routed::from_cache(replay, *usage, call.events, group);
             }
         }
         let store = key.as_deref().filter(|_| !options.no_store);
