@@ -24,10 +24,27 @@ function registerSecret(value) {
 }
 
 let keyEnv
+let asking = false
+/** The credential variables: every provider's key variables (from the core) and the extras. */
+function keyEnvNames() {
+  // The addon failing to load raises an error, which comes back here: then the extras do.
+  if (keyEnv || asking) return keyEnv ?? EXTRA_ENV
+  asking = true
+  try {
+    keyEnv = [...new Set([...require('./binding.js').listProviders().flatMap((p) => p.apiKeyEnv), ...EXTRA_ENV])]
+    return keyEnv
+  } catch {
+    return EXTRA_ENV
+  } finally {
+    asking = false
+  }
+}
+
 function envSecrets() {
   // Read when an error is made, never at load: the variables' current values count.
-  keyEnv ??= [...new Set([...require('./binding.js').listProviders().flatMap((p) => p.apiKeyEnv), ...EXTRA_ENV])]
-  return keyEnv.map((name) => process.env[name]).filter((v) => typeof v === 'string' && v.length >= MIN_LENGTH && !PLACEHOLDERS.has(v))
+  return keyEnvNames()
+    .map((name) => process.env[name])
+    .filter((v) => typeof v === 'string' && v.length >= MIN_LENGTH && !PLACEHOLDERS.has(v))
 }
 
 // `scheme://user:password@` in any URL a message quotes. Bounded, so a huge message is scanned
