@@ -60,8 +60,8 @@ export declare class NativeStream {
   next(): string | null | NativeFailure | Promise<string | null | NativeFailure>
   /** For a routed stream: the deployment serving it. */
   get deployment(): string | null
-  /** For a routed stream that ended: its cost in USD at the deployment's price. */
-  get cost(): number | null
+  /** For a routed stream: the price of its deployment (USD per million tokens). */
+  get price(): BindingPrice | null
   /** For a routed stream: what the router did before handing it over. */
   get events(): any | null
   /** Stop reading and close the upstream request. */

@@ -429,6 +429,19 @@ describe('stats and usage', () => {
   })
 })
 
+describe('aborted streams', () => {
+  test("an aborted routed stream is priced at its deployment's price", async () => {
+    const reports = []
+    const router = makeRouter({ model_list: [dep('g', 0, { input_cost_per_token: 1e-6, output_cost_per_token: 2e-6 })] }, { onUsage: (r) => reports.push(r) })
+    mocks[0].reply({ sse: streamChunks({ content: 'one two three four five', includeUsage: false }), chunkDelayMs: 20 })
+    for await (const chunk of router.getCompletionStream(state, agentFor('g'), {})) if (chunk.delta) break
+    assert.equal(reports[0].outcome, 'aborted')
+    assert.equal(reports[0].estimated, true)
+    const { prompt_tokens, completion_tokens } = reports[0].usage
+    assert.ok(Math.abs(reports[0].cost - (prompt_tokens * 1 + completion_tokens * 2) / 1e6) < 1e-12, `cost ${reports[0].cost}`)
+  })
+})
+
 describe('configuration', () => {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-router-'))
 

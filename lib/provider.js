@@ -31,12 +31,13 @@ function jafOptions(options, path) {
 function makeReporter(onUsage, pricing) {
   if (!onUsage) return undefined
   return (report) => {
+    // A routed stream carries its deployment's price, so even an aborted one is priced right.
     const { usage, estimated, cost: listCost } = native.usageReport(
       report.model,
       report.rawUsage,
       report.requestChars,
       report.delivered?.contentChars ?? 0,
-      pricing?.[report.model],
+      pricing?.[report.model] ?? report.price ?? undefined,
     )
     const event = {
       provider: report.provider,
@@ -165,7 +166,7 @@ function makeJafProvider(route, options) {
           started,
           delivered: progress.delivered,
           error: failure,
-          cost: progress.stream?.cost ?? undefined,
+          price: progress.stream?.price ?? undefined,
           deployment: progress.stream?.deployment ?? undefined,
         })
       }

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::errors::{outcome, CallLabel, Outcome};
 use crate::options::{client_config, BindingClientOptions};
 use crate::spawn;
+use crate::usage::BindingPrice;
 
 /// Cancels the call it is passed to; `abort()` is what an `AbortSignal` listener calls.
 #[napi]
@@ -214,46 +215,31 @@ impl AnyStream {
             Self::Routed(s) => s.try_next_batch(),
         }
     }
-
-    /// A routed stream's cost at its deployment's price, once usage arrived.
-    fn cost(&self) -> Option<f64> {
-        match self {
-            Self::Direct(_) => None,
-            Self::Routed(s) => s.cost(),
-        }
-    }
 }
 
 /// How the router served a stream: known when it is handed over.
 pub(crate) struct RoutedInfo {
     pub deployment: String,
     pub events: serde_json::Value,
-    /// Kept when the stream ends, after which the stream itself is released.
-    pub cost: std::sync::Mutex<Option<f64>>,
+    /// The deployment's price, for the stream's usage report whichever way it ends.
+    pub price: Option<BindingPrice>,
 }
 
 impl RoutedInfo {
-    fn set_cost(&self, cost: f64) {
-        *self.cost.lock().unwrap_or_else(|p| p.into_inner()) = Some(cost);
-    }
-
-    pub(crate) fn new(deployment: String, events: serde_json::Value) -> Arc<Self> {
+    pub(crate) fn new(
+        deployment: String,
+        events: serde_json::Value,
+        price: Option<BindingPrice>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             deployment,
             events,
-            cost: std::sync::Mutex::new(None),
+            price,
         })
     }
 }
 
 impl NativeStream {
-    /// A routed stream's cost outlives the stream, which is released when it ends.
-    fn keep_cost(&self, stream: Option<&AnyStream>) {
-        if let (Some(info), Some(cost)) = (&self.routed, stream.and_then(AnyStream::cost)) {
-            info.set_cost(cost);
-        }
-    }
-
     pub(crate) fn new(
         stream: AnyStream,
         label: CallLabel,
@@ -288,7 +274,6 @@ impl NativeStream {
         if let Some(guard) = guard.as_mut() {
             if let Some(out) = guard.as_mut().and_then(AnyStream::try_next_batch) {
                 if !matches!(out, Ok(Some(_))) {
-                    self.keep_cost(guard.as_ref());
                     guard.take();
                 }
                 return Ok(Either::A(outcome(out, &self.label)));
@@ -297,7 +282,6 @@ impl NativeStream {
         drop(guard);
         let inner = self.inner.clone();
         let cancel = self.cancel.clone();
-        let cost = self.routed.clone();
         spawn(env, self.label.clone(), None, async move {
             let mut guard = inner.lock().await;
             let Some(stream) = guard.as_mut() else {
@@ -313,9 +297,6 @@ impl NativeStream {
                 out = stream.next_batch() => out,
             };
             if !matches!(out, Ok(Some(_))) {
-                if let (Some(info), Some(cost)) = (cost, stream.cost()) {
-                    info.set_cost(cost);
-                }
                 // Ended, failed or aborted: release the connection now, not at GC.
                 guard.take();
             }
@@ -330,16 +311,10 @@ impl NativeStream {
         self.routed.as_ref().map(|r| r.deployment.clone())
     }
 
-    /// For a routed stream that ended: its cost in USD at the deployment's price.
+    /// For a routed stream: the price of its deployment (USD per million tokens).
     #[napi(getter)]
-    pub fn cost(&self) -> Option<f64> {
-        let cell = self
-            .routed
-            .as_ref()?
-            .cost
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        *cell
+    pub fn price(&self) -> Option<BindingPrice> {
+        self.routed.as_ref()?.price.clone()
     }
 
     /// For a routed stream: what the router did before handing it over.

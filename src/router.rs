@@ -226,7 +226,8 @@ impl NativeRouter {
             abort,
             call,
             |stream, r, events, label| {
-                let info = RoutedInfo::new(r.deployment.clone().unwrap_or_default(), events);
+                let price = stream.price().map(Into::into);
+                let info = RoutedInfo::new(r.deployment.clone().unwrap_or_default(), events, price);
                 NativeStream::new(AnyStream::Routed(stream), label.clone(), Some(info))
             },
         )

@@ -5,6 +5,7 @@ use switchyard_core::usage::{builtin_price, Price, PromptDetails, Usage, UsageRe
 
 /// USD per million tokens.
 #[napi(object)]
+#[derive(Clone)]
 pub struct BindingPrice {
     pub input: f64,
     pub output: f64,
@@ -12,6 +13,17 @@ pub struct BindingPrice {
     pub cached_input: Option<f64>,
     /// Reasoning tokens (part of the completion); billed as output when absent.
     pub reasoning: Option<f64>,
+}
+
+impl From<Price> for BindingPrice {
+    fn from(p: Price) -> Self {
+        Self {
+            input: p.input,
+            output: p.output,
+            cached_input: p.cached_input,
+            reasoning: p.reasoning,
+        }
+    }
 }
 
 impl From<BindingPrice> for Price {

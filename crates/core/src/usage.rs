@@ -164,6 +164,14 @@ pub fn provider_is_free(id: &str) -> bool {
 }
 
 impl Price {
+    /// Nothing per token: local servers, and answers from the cache.
+    pub const FREE: Price = Price {
+        input: 0.0,
+        output: 0.0,
+        cached_input: None,
+        reasoning: None,
+    };
+
     pub fn cost(&self, usage: &Usage) -> f64 {
         let cached = usage.cached_tokens().min(usage.prompt_tokens);
         let fresh = usage.prompt_tokens - cached;

@@ -30,7 +30,7 @@ use self::stats::{Counters, Outcome, StatsSnapshot};
 use self::strategy::{Candidates, Lineup};
 use crate::error::{Error, ErrorKind, UpstreamBody, UpstreamError};
 use crate::providers::Completion;
-use crate::usage::{builtin_price, provider_is_free, Usage};
+use crate::usage::{builtin_price, provider_is_free, Price, Usage};
 
 pub use self::stream::RoutedStream;
 
@@ -425,13 +425,17 @@ impl Router {
 
     /// The cost of `usage` at `d`'s price (its own, else the list price of its model).
     pub(crate) fn cost(&self, d: usize, usage: &Usage) -> Option<f64> {
+        self.price_of(d).map(|p| p.cost(usage))
+    }
+
+    /// Deployment `d`'s price: its own, free for local servers, else its model's list price.
+    pub(crate) fn price_of(&self, d: usize) -> Option<Price> {
         let dep = &self.deployments[d];
-        if dep.price.is_none() && provider_is_free(&dep.provider) {
-            return Some(0.0);
+        match dep.price {
+            Some(p) => Some(p),
+            None if provider_is_free(&dep.provider) => Some(Price::FREE),
+            None => builtin_price(&dep.model),
         }
-        dep.price
-            .or_else(|| builtin_price(&dep.model))
-            .map(|p| p.cost(usage))
     }
 
     /// Try `group` with its retries; `attempt(d, timeout)` runs one attempt on deployment `d`.
@@ -799,7 +803,7 @@ impl Router {
         let key = self.cache_key(&group, true, body, options);
         if let Some(hit) = self.cached(key.as_ref(), options) {
             if let Cached::Stream { batches, usage } = &*hit {
-                let replay = RoutedStream::replay(batches.clone(), *usage);
+                let replay = RoutedStream::replay(batches.clone());
                 return Routed::from_cache(replay, *usage, call.events, group);
             }
         }

@@ -14,7 +14,7 @@ use super::stats::Outcome;
 use super::Router;
 use crate::error::Error;
 use crate::stream::{ChatStream, StreamProgress};
-use crate::usage::Usage;
+use crate::usage::Price;
 
 pub struct RoutedStream {
     source: Source,
@@ -22,10 +22,7 @@ pub struct RoutedStream {
 
 enum Source {
     Live(Box<Live>),
-    Replay {
-        batches: VecDeque<String>,
-        usage: Option<Usage>,
-    },
+    Replay(VecDeque<String>),
 }
 
 struct Live {
@@ -80,12 +77,9 @@ impl RoutedStream {
     }
 
     /// A cached stream, replayed as it was delivered.
-    pub(crate) fn replay(batches: Vec<String>, usage: Option<Usage>) -> Self {
+    pub(crate) fn replay(batches: Vec<String>) -> Self {
         Self {
-            source: Source::Replay {
-                batches: batches.into(),
-                usage,
-            },
+            source: Source::Replay(batches.into()),
         }
     }
 
@@ -118,14 +112,14 @@ impl RoutedStream {
     pub fn progress(&self) -> Option<StreamProgress> {
         match &self.source {
             Source::Live(live) => Some(live.inner.progress()),
-            Source::Replay { .. } => None,
+            Source::Replay(_) => None,
         }
     }
 
     /// The next batch of canonical chunks as a JSON array text, `None` at the end.
     pub async fn next_batch(&mut self) -> Result<Option<String>, Error> {
         match &mut self.source {
-            Source::Replay { batches, .. } => Ok(batches.pop_front()),
+            Source::Replay(batches) => Ok(batches.pop_front()),
             Source::Live(live) => live.next_batch().await,
         }
     }
@@ -133,7 +127,7 @@ impl RoutedStream {
     /// What [`Self::next_batch`] would answer without waiting, or `None` when nothing is ready.
     pub fn try_next_batch(&mut self) -> Option<Result<Option<String>, Error>> {
         match &mut self.source {
-            Source::Replay { batches, .. } => Some(Ok(batches.pop_front())),
+            Source::Replay(batches) => Some(Ok(batches.pop_front())),
             Source::Live(live) => {
                 let out = match live.first.take() {
                     Some(first) => Ok(Some(first)),
@@ -145,14 +139,12 @@ impl RoutedStream {
         }
     }
 
-    /// The cost so far in USD at the serving deployment's price; 0 for a cached replay.
-    pub fn cost(&self) -> Option<f64> {
+    /// The price this stream is billed at: its deployment's; nothing for a cached replay.
+    /// Known when it is handed over, so even an aborted stream is priced right.
+    pub fn price(&self) -> Option<Price> {
         match &self.source {
-            Source::Live(live) => {
-                let usage = live.inner.progress().usage?;
-                live.router.cost(live.deployment, &usage)
-            }
-            Source::Replay { usage, .. } => usage.map(|_| 0.0),
+            Source::Live(live) => live.router.price_of(live.deployment),
+            Source::Replay(_) => Some(Price::FREE),
         }
     }
 }
