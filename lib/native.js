@@ -294,10 +294,7 @@ function estimateCost(model, promptTokens, completionTokens, cachedTokens) {
 }
 
 module.exports = {
-  binding,
-  settle,
   nativeAsync,
-  linkSignal,
   callNative,
   streamBatches,
   streamNative,

@@ -217,24 +217,23 @@ impl Router {
             })
             .collect::<HashMap<_, _>>();
         let mut fallbacks = FallbackTable::default();
-        fallbacks.add(FallbackKind::Generic, rs.fallbacks.as_ref());
-        fallbacks.add(FallbackKind::Generic, ls.fallbacks.as_ref());
-        fallbacks.add(
-            FallbackKind::ContextWindow,
-            rs.context_window_fallbacks.as_ref(),
-        );
-        fallbacks.add(
-            FallbackKind::ContextWindow,
-            ls.context_window_fallbacks.as_ref(),
-        );
-        fallbacks.add(
-            FallbackKind::ContentPolicy,
-            rs.content_policy_fallbacks.as_ref(),
-        );
-        fallbacks.add(
-            FallbackKind::ContentPolicy,
-            ls.content_policy_fallbacks.as_ref(),
-        );
+        // Each list may sit in router_settings or litellm_settings; both count.
+        for (kind, router_list, litellm_list) in [
+            (FallbackKind::Generic, &rs.fallbacks, &ls.fallbacks),
+            (
+                FallbackKind::ContextWindow,
+                &rs.context_window_fallbacks,
+                &ls.context_window_fallbacks,
+            ),
+            (
+                FallbackKind::ContentPolicy,
+                &rs.content_policy_fallbacks,
+                &ls.content_policy_fallbacks,
+            ),
+        ] {
+            fallbacks.add(kind, router_list.as_ref());
+            fallbacks.add(kind, litellm_list.as_ref());
+        }
         fallbacks.set_default(
             rs.default_fallbacks
                 .as_ref()

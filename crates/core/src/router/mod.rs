@@ -260,9 +260,7 @@ struct StreamAttempt<'a> {
 impl Attempt<RoutedStream> for StreamAttempt<'_> {
     async fn run(&self, d: usize) -> Result<RoutedStream, Error> {
         let body = with_model(self.body, &self.router.deployments[d].model);
-        let slot = self.cache_key.map(|key| stream::CacheSlot {
-            key: key.to_string(),
-        });
+        let slot = self.cache_key.map(str::to_string);
         RoutedStream::open(self.router.clone(), d, body, slot).await
     }
 }
@@ -417,10 +415,7 @@ impl Router {
     fn record(&self, d: usize, outcome: &Outcome) {
         self.counters[d].record(outcome);
         let tokens = outcome.usage.map_or(0, |u| u.total_tokens);
-        self.state.record_usage(d, 0, tokens, now_ms());
-        if let (Some(cost), Some(_)) = (outcome.cost, outcome.usage) {
-            self.state.add_spend(&self.deployments[d].id, cost);
-        }
+        self.state.record_tokens(d, tokens, now_ms());
     }
 
     /// The cost of `usage` at `d`'s price (its own, else the list price of its model).

@@ -1,4 +1,4 @@
-//! Router state shared by every call: cooldowns, failure windows, rpm/tpm usage and spend. One
+//! Router state shared by every call: cooldowns, failure windows, rpm/tpm usage and the response cache. One
 //! small trait, so a shared backend (Redis) adds an implementation rather than a rewrite. Every
 //! method is a local, non-blocking operation: a shared backend keeps a local copy current and
 //! writes through off the call's critical path.
@@ -22,7 +22,7 @@ pub fn now_ms() -> u64 {
 /// The window failures and usage are counted in, as LiteLLM counts them: the current minute.
 pub const WINDOW_MS: u64 = 60_000;
 
-/// What a router remembers across calls, per deployment (by index) and per budget key.
+/// What a router remembers across calls, per deployment (by index) and per cache key.
 pub trait RouterState: Send + Sync {
     /// When deployment `d` may take traffic again, if it is cooling down now.
     fn cooling_until(&self, d: usize, now: u64) -> Option<u64>;
@@ -31,19 +31,15 @@ pub trait RouterState: Send + Sync {
     fn cool_down(&self, d: usize, until: u64) -> u64;
     /// Count a failure of `d`; returns the failures in the current window, this one included.
     fn record_failure(&self, d: usize, now: u64) -> u32;
-    /// Count `requests` and `tokens` against `d`'s rpm/tpm window. Requests are counted when
-    /// they are sent, tokens when they are known.
-    fn record_usage(&self, d: usize, requests: u64, tokens: u64, now: u64);
+    /// Count `tokens` against `d`'s tpm window once they are known (requests are counted by
+    /// [`Self::try_reserve`] as they are sent).
+    fn record_tokens(&self, d: usize, tokens: u64, now: u64);
     /// Count one request against `d` if that keeps it within `rpm` this window; `false` (and
     /// nothing counted) when it is full. Check and count are one step, so concurrent calls
     /// cannot pass the limit together.
     fn try_reserve(&self, d: usize, rpm: Option<u64>, now: u64) -> bool;
     /// `(requests, tokens)` counted against `d` in the current window.
     fn usage(&self, d: usize, now: u64) -> (u64, u64);
-    /// Add `usd` to what `key` has spent.
-    fn add_spend(&self, key: &str, usd: f64);
-    /// What `key` has spent.
-    fn spend(&self, key: &str) -> f64;
     /// The cached answer under `key`, if one is there and fresh.
     fn cache_get(&self, key: &str, now: u64) -> Option<Arc<Cached>>;
     /// Store `value` under `key` until `expires` (ms since the epoch).
@@ -103,7 +99,6 @@ struct DeploymentState {
 /// deployments reads a thousand atomics and takes no lock.
 pub struct MemoryState {
     deployments: Vec<DeploymentState>,
-    spend: Mutex<std::collections::HashMap<String, f64>>,
     cache: Mutex<LruCache<String, (Arc<Cached>, u64)>>,
 }
 
@@ -120,7 +115,6 @@ impl MemoryState {
             deployments: (0..deployments)
                 .map(|_| DeploymentState::default())
                 .collect(),
-            spend: Mutex::default(),
             cache: Mutex::new(LruCache::new(
                 NonZeroUsize::new(entries).unwrap_or(NonZeroUsize::MIN),
             )),
@@ -149,13 +143,9 @@ impl RouterState for MemoryState {
         self.deployments[d].failures.add(1, now) as u32
     }
 
-    fn record_usage(&self, d: usize, requests: u64, tokens: u64, now: u64) {
-        let state = &self.deployments[d];
-        if requests > 0 {
-            state.requests.add(requests, now);
-        }
+    fn record_tokens(&self, d: usize, tokens: u64, now: u64) {
         if tokens > 0 {
-            state.tokens.add(tokens, now);
+            self.deployments[d].tokens.add(tokens, now);
         }
     }
 
@@ -173,14 +163,6 @@ impl RouterState for MemoryState {
     fn usage(&self, d: usize, now: u64) -> (u64, u64) {
         let state = &self.deployments[d];
         (state.requests.get(now), state.tokens.get(now))
-    }
-
-    fn add_spend(&self, key: &str, usd: f64) {
-        *locked(&self.spend).entry(key.to_string()).or_default() += usd;
-    }
-
-    fn spend(&self, key: &str) -> f64 {
-        locked(&self.spend).get(key).copied().unwrap_or(0.0)
     }
 
     fn cache_get(&self, key: &str, now: u64) -> Option<Arc<Cached>> {
@@ -224,8 +206,10 @@ mod tests {
         assert_eq!(s.record_failure(0, 1_000), 1);
         assert_eq!(s.record_failure(0, 59_999), 2);
         assert_eq!(s.record_failure(0, 60_000), 1, "a new minute starts over");
-        s.record_usage(1, 1, 30, 1_000);
-        s.record_usage(1, 1, 12, 2_000);
+        assert!(s.try_reserve(1, None, 1_000));
+        s.record_tokens(1, 30, 1_000);
+        assert!(s.try_reserve(1, None, 2_000));
+        s.record_tokens(1, 12, 2_000);
         assert_eq!(s.usage(1, 3_000), (2, 42));
         assert_eq!(s.usage(1, 61_000), (0, 0));
         assert_eq!(s.usage(0, 3_000), (0, 0));
@@ -261,14 +245,5 @@ mod tests {
         assert!(!s.try_reserve(0, Some(3), 2_000));
         assert_eq!(s.usage(0, 2_000), (3, 0));
         assert!(s.try_reserve(0, Some(3), 61_000), "a new minute has room");
-    }
-
-    #[test]
-    fn spend_adds_up_per_key() {
-        let s = MemoryState::new(0);
-        s.add_spend("k", 0.25);
-        s.add_spend("k", 0.5);
-        assert!((s.spend("k") - 0.75).abs() < 1e-12);
-        assert_eq!(s.spend("other"), 0.0);
     }
 }

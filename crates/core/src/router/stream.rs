@@ -13,7 +13,7 @@ use super::state::now_ms;
 use super::stats::Outcome;
 use super::Router;
 use crate::error::Error;
-use crate::stream::{ChatStream, StreamProgress};
+use crate::stream::ChatStream;
 use crate::usage::Price;
 
 pub struct RoutedStream {
@@ -38,11 +38,6 @@ struct Live {
     caching: Option<(String, Vec<String>)>,
 }
 
-/// Where a complete stream is cached.
-pub(crate) struct CacheSlot {
-    pub key: String,
-}
-
 impl RoutedStream {
     /// Open a stream on deployment `d` and wait for its first batch (or its first error),
     /// within the deployment's (or router's) `stream_timeout`.
@@ -50,7 +45,7 @@ impl RoutedStream {
         router: Arc<Router>,
         d: usize,
         body: Bytes,
-        cache: Option<CacheSlot>,
+        cache_key: Option<String>,
     ) -> Result<Self, Error> {
         let started = Instant::now();
         let (inner, first) = match Self::peek(&router, d, body).await {
@@ -71,7 +66,7 @@ impl RoutedStream {
                 started,
                 ttft,
                 recorded: false,
-                caching: cache.map(|slot| (slot.key, Vec::new())),
+                caching: cache_key.map(|key| (key, Vec::new())),
             })),
         })
     }
@@ -105,14 +100,6 @@ impl RoutedStream {
                     }))
             }
             None => opening.await,
-        }
-    }
-
-    /// What a live stream has delivered so far.
-    pub fn progress(&self) -> Option<StreamProgress> {
-        match &self.source {
-            Source::Live(live) => Some(live.inner.progress()),
-            Source::Replay(_) => None,
         }
     }
 
