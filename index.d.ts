@@ -37,6 +37,18 @@ export declare class NativeClient {
 export declare class NativeRouter {
   /** Config keys present but not acted on (LiteLLM logging callbacks, proxy settings, …). */
   get warnings(): Array<string>
+  /** Whether the response cache is on (`litellm_settings.cache`). */
+  get caching(): boolean
+  /**
+   * The answer this process's response cache holds for `complete(group, body)`, found on
+   * the JS thread without a trip through the runtime; `null` on a miss.
+   */
+  completeCached(group: string, body: string, options?: BindingCallOptions | undefined | null): RoutedAnswer | null
+  /**
+   * The replay this process's response cache holds for `stream(group, body)`, without a
+   * trip through the runtime; `null` on a miss.
+   */
+  streamCached(group: string, body: string, options?: BindingCallOptions | undefined | null): NativeStream | null
   /**
    * One chat completion through `group` (a model group or task type). `body` is the request
    * JSON; its `model` is replaced by each deployment's.

@@ -365,6 +365,18 @@ describe('response cache', () => {
     assert.equal((await router.complete(request('another'))).choices[0].message.content, 'second answer')
   })
 
+  test("a hit in this process's cache is answered on the JS thread, before the event loop turns", async () => {
+    const router = cached()
+    await router.complete(request())
+    const { message } = await router.getCompletion(state, agentFor('g'), {})
+    let turned = false
+    setImmediate(() => { turned = true })
+    assert.equal((await router.complete(request())).choices[0].message.content, 'ok')
+    assert.equal((await router.getCompletion(state, agentFor('g'), {})).message.content, message.content)
+    assert.equal(turned, false, 'no trip through the runtime')
+    assert.equal(served(0), 2, 'one upstream call per distinct request')
+  })
+
   test('streams are cached and replayed as streams', async () => {
     const router = cached()
     mocks[0].reply({ sse: streamChunks({ content: 'one two three' }) })
@@ -514,5 +526,77 @@ describe('configuration', () => {
     const err = await rejection(complete(router, 'nope'))
     assertSwitchyard(err, 'invalid_input')
     assert.match(err.message, /groups: g/)
+  })
+})
+
+describe('limits and wildcard groups', () => {
+  test("a group's rpm holds over all its deployments, and its tpm stops it once spent", async () => {
+    const router = makeRouter({
+      model_list: [dep('g', 0), dep('g', 1)],
+      router_settings: { num_retries: 0, model_rpm_limit: { g: 3 } },
+    })
+    const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => complete(router)))
+    assert.equal(served(0) + served(1), 3, 'three requests a minute over both deployments')
+    const refused = outcomes.filter((o) => o.status === 'rejected')
+    assert.equal(refused.length, 5)
+    assert.ok(refused.every((o) => o.reason.kind === 'rate_limited' && o.reason.retryAfter > 0))
+
+    mocks.forEach((m) => m.reset())
+    const byTokens = makeRouter({ model_list: [dep('t', 0)], router_settings: { num_retries: 0, model_tpm_limit: { t: 20 } } })
+    // Each answer reports 10 + 1 tokens (the mock's default usage): the second call passes the limit.
+    await complete(byTokens, 't')
+    await complete(byTokens, 't')
+    assertSwitchyard(await rejection(complete(byTokens, 't')), 'rate_limited')
+    assert.equal(served(0), 2)
+  })
+
+  test('a group limit naming no group is a config error', () => {
+    const err = throwsSync(() => makeRouter({ model_list: [dep('g', 0)], router_settings: { model_rpm_limit: { nope: 1 } } }))
+    assertSwitchyard(err, 'invalid_input')
+    assert.match(err.message, /router_settings\.model_rpm_limit\.nope/)
+  })
+
+  test('a wildcard group sends what its * matched, prices by that model, and caches per model', async () => {
+    const reports = []
+    const router = makeRouter(
+      {
+        model_list: [
+          { model_name: 'openai/*', litellm_params: { model: 'openai/*', api_base: mocks[0].url, api_key: KEY } },
+          { model_name: 'openai/special-*', litellm_params: { model: 'openai/tuned-*', api_base: mocks[1].url, api_key: KEY } },
+        ],
+        litellm_settings: { cache: true },
+      },
+      { onUsage: (r) => reports.push(r) },
+    )
+    await complete(router, 'openai/gpt-4o')
+    await complete(router, 'openai/gpt-4o-mini')
+    await complete(router, 'openai/gpt-4o')
+    assert.deepEqual(mocks[0].requests.map((r) => r.json.model), ['gpt-4o', 'gpt-4o-mini'], 'the second gpt-4o came from the cache')
+    await complete(router, 'openai/special-one')
+    assert.equal(mocks[1].requests[0].json.model, 'tuned-one', 'the more specific pattern won')
+    assert.ok(reports[0].cost > reports[1].cost, 'gpt-4o is priced above gpt-4o-mini')
+    assertSwitchyard(await rejection(complete(router, 'anthropic/claude')), 'invalid_input')
+  })
+
+  test("seed 003's providers.json loads: one wildcard group per provider, its settings applied", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sy-003-')), 'providers.json')
+    const providers = {
+      openai: { api_key: KEY, base_url: mocks[0].url, timeout: 300, organization: 'org-7' },
+      claude: { api_key: KEY, base_url: mocks[1].url, timeout: 300 },
+      ollama: { base_url: mocks[2].url },
+      'llama-cpp': { models_dir: '/mnt/d/models/organized', default_threads: 24, default_gpu_layers: 999 },
+    }
+    writeFileSync(file, JSON.stringify(providers, null, 2))
+    mocks[1].reply({ json: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-3-5-sonnet', content: [{ type: 'text', text: 'hi from claude' }], stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 4 } } })
+    mocks[2].reply({ json: { model: 'mistral', created_at: '2024-01-01T00:00:00Z', message: { role: 'assistant', content: 'hi from ollama' }, done: true, done_reason: 'stop', prompt_eval_count: 2, eval_count: 3 } })
+    const router = makeRouter(file)
+    await complete(router, 'openai/gpt-4o')
+    assert.equal(mocks[0].requests[0].json.model, 'gpt-4o')
+    assert.equal(mocks[0].requests[0].headers['openai-organization'], 'org-7')
+    assert.equal((await complete(router, 'claude/claude-3-5-sonnet')).message.content, 'hi from claude')
+    assert.match(mocks[1].requests[0].path, /\/v1\/messages$/, "Anthropic's own wire format")
+    assert.equal(mocks[1].requests[0].json.model, 'claude-3-5-sonnet')
+    assert.equal((await complete(router, 'ollama/mistral')).message.content, 'hi from ollama')
+    assert.deepEqual(router.warnings, ['llama-cpp.models_dir', 'llama-cpp.default_threads', 'llama-cpp.default_gpu_layers'])
   })
 })

@@ -487,7 +487,8 @@ export interface RouterConfig {
 }
 
 /** What the router did for a call; delivered to `onEvent`, and on a failed call's error as `events`. */
-export type RouterEvent =
+/** Every event carries `atMs`: when it happened, in ms since the Unix epoch (µs precision). */
+export type RouterEvent = { atMs: number } & (
   | { type: 'request'; group: string; deployment: string; provider: string; model: string; attempt: number }
   | { type: 'retry'; group: string; deployment: string; attempt: number; errorKind: ErrorKind; delayMs: number }
   | { type: 'fallback'; from: string; to: string; errorKind: ErrorKind }
@@ -495,6 +496,7 @@ export type RouterEvent =
   | { type: 'hedge'; group: string; deployment: string; hedge: string; afterMs: number }
   | { type: 'cache_hit'; group: string }
   | { type: 'rate_limited'; group: string; retryAfterMs: number | null }
+)
 
 export interface RouterOptions {
   onEvent?: (event: RouterEvent) => void

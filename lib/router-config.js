@@ -1,7 +1,8 @@
 'use strict'
 
 // Router configuration from an object or a file: LiteLLM's proxy `config.yaml` (or the same in
-// JSON / TOML) and seed 004's `[llm]` TOML, turned into LiteLLM's shape for the core. Files are parsed with well-kept libraries (yaml, smol-toml);
+// JSON / TOML), seed 004's `[llm]` TOML and seed 003's `providers.json`, turned into LiteLLM's
+// shape for the core. Files are parsed with well-kept libraries (yaml, smol-toml);
 // an error the core finds names the key path and, for files, its line.
 
 const fs = require('node:fs')
@@ -152,6 +153,49 @@ function from004(llm) {
   }
 }
 
+/** Seed 003's per-provider settings, as LiteLLM's `litellm_params`. */
+const PARAMS_003 = {
+  api_key: (params, value, at) => { params.api_key = v.string(value, at) },
+  base_url: (params, value, at) => { params.api_base = v.string(value, at) },
+  timeout: (params, value, at) => { params.timeout = v.optNumber(value, at, { min: 0 }) },
+  organization: (params, value, at) => { params.headers = { ...params.headers, 'OpenAI-Organization': v.string(value, at) } },
+  app_name: (params, value, at) => { params.headers = { ...params.headers, 'X-Title': v.string(value, at) } },
+  app_url: (params, value, at) => { params.headers = { ...params.headers, 'HTTP-Referer': v.string(value, at) } },
+}
+
+/** Whether `config` is seed 003's `providers.json`: provider names mapping to their settings. */
+function is003(config) {
+  const entries = Object.entries(config)
+  return entries.length > 0 && entries.every(([name, value]) => v.isObject(value) && knownProvider(name))
+}
+
+function knownProvider(name) {
+  try {
+    return providerId(name)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Seed 003's `providers.json`: one wildcard group per provider (`openai/*`, `claude/*`), so an
+ * agent's `claude/claude-3-5-sonnet` goes to Anthropic with that entry's key and base URL.
+ * Settings that only the seed's local CLI runner reads come back as warnings.
+ */
+function from003(config) {
+  const warnings = []
+  const model_list = Object.entries(config).map(([name, settings]) => {
+    const params = { model: `${providerId(name)}/*` }
+    for (const [key, value] of Object.entries(settings)) {
+      const at = `${name}.${key}`
+      if (Object.hasOwn(PARAMS_003, key)) PARAMS_003[key](params, interpolate(value, at), at)
+      else warnings.push(at)
+    }
+    return { model_name: `${name}/*`, litellm_params: params, model_info: { id: name } }
+  })
+  return { model_list, warnings }
+}
+
 /**
  * A router configuration in LiteLLM's shape from an object or a file path, with `where(path)`
  * naming a key's line in the file and `defaults` for requests (`temperature`, `maxTokens`).
@@ -163,17 +207,18 @@ function loadRouterConfig(configOrPath) {
   let converted = false
   if (!('model_list' in config)) {
     converted = true
-    if (!('llm' in config)) throw invalidInput("router config: needs model_list (LiteLLM's shape) or [llm] (seed 004's TOML)")
-    config = from004(interpolate(config.llm, 'llm'))
+    if ('llm' in config) config = from004(interpolate(config.llm, 'llm'))
+    else if (is003(config)) config = from003(config)
+    else throw invalidInput("router config: needs model_list (LiteLLM's shape), [llm] (seed 004's TOML) or provider settings (seed 003's providers.json)")
   }
-  const { defaults, ...rest } = config
+  const { defaults, warnings, ...rest } = config
   let text
   try {
     text = v.jsonText(rest, 'config')
   } catch (err) {
     throw v.typed(err, 'makeRouter')
   }
-  return { text, defaults: defaults ?? {}, where: converted ? null : source.where }
+  return { text, defaults: defaults ?? {}, warnings: warnings ?? [], where: converted ? null : source.where }
 }
 
 /** A core config error with the file line of the key it names. */

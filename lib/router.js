@@ -62,7 +62,7 @@ function buildRouter(configOrPath, options) {
     throw invalidInput(`config must be a config object or a file path, got ${v.typeOf(configOrPath)}`)
   }
   const opts = routerOptions(options)
-  const { text, defaults, where } = loadRouterConfig(configOrPath)
+  const { text, defaults, warnings, where } = loadRouterConfig(configOrPath)
   let nativeRouter
   try {
     nativeRouter = native.createRouter(text, opts.transport ?? {})
@@ -86,17 +86,32 @@ function buildRouter(configOrPath, options) {
     if (closed) throw invalidInput('the router was closed')
   }
   // The native router behind the face every JAF provider uses: answers carry their events.
+  // A hit in this process's cache is answered on this thread, without a trip through the runtime.
+  const caching = nativeRouter.caching
+  const probe = (call) => caching && call?.noCache !== true
   const client = {
     async complete(body, group, handle, call) {
       open()
-      const answer = await nativeRouter.complete(group, body, { deadlineMs: opts.deadlineMs, events: listening, ...call }, handle)
+      const options = { deadlineMs: opts.deadlineMs, events: listening, ...call }
+      const hit = probe(call) ? nativeRouter.completeCached(group, body, options) : null
+      if (hit) {
+        emit(hit.events)
+        return hit
+      }
+      const answer = await nativeRouter.complete(group, body, options, handle)
       // A failure's events are emitted once, when it is raised.
       if (answer.kind === undefined) emit(answer.events)
       return answer
     },
     async stream(body, group, handle, call) {
       open()
-      const stream = await nativeRouter.stream(group, body, { deadlineMs: opts.deadlineMs, events: listening, ...call }, handle)
+      const options = { deadlineMs: opts.deadlineMs, events: listening, ...call }
+      const hit = probe(call) ? nativeRouter.streamCached(group, body, options) : null
+      if (hit) {
+        emit(hit.events)
+        return hit
+      }
+      const stream = await nativeRouter.stream(group, body, options, handle)
       if (stream.kind === undefined) emit(stream.events)
       return stream
     },
@@ -168,7 +183,7 @@ function buildRouter(configOrPath, options) {
 
     /** Config keys the router does not act on (logging callbacks, proxy-only settings). */
     get warnings() {
-      return nativeRouter.warnings
+      return [...nativeRouter.warnings, ...warnings]
     },
 
     /** Refuse further calls; calls in flight finish. */

@@ -7,9 +7,10 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use switchyard_core::providers::Completion;
 use switchyard_core::router::build::BuildOptions;
 use switchyard_core::router::config::RouterConfig;
-use switchyard_core::router::{CallOptions, Routed, Router};
+use switchyard_core::router::{CallOptions, Routed, RoutedStream, Router};
 
 use crate::client::{AbortHandle, AnyStream, NativeStream, RoutedInfo};
 use crate::errors::{failure, outcome, CallLabel, Outcome};
@@ -110,6 +111,31 @@ fn settle<T, U>(
     }
 }
 
+fn completion_answer(
+    completion: Completion,
+    deployment: Option<String>,
+    cost: Option<f64>,
+    events: serde_json::Value,
+) -> RoutedAnswer {
+    RoutedAnswer {
+        json: completion.json,
+        deployment: deployment.unwrap_or_default(),
+        cost,
+        events,
+    }
+}
+
+fn stream_answer(
+    stream: RoutedStream,
+    deployment: Option<String>,
+    events: serde_json::Value,
+    label: &CallLabel,
+) -> NativeStream {
+    let price = stream.price().map(Into::into);
+    let info = RoutedInfo::new(deployment.unwrap_or_default(), events, price);
+    NativeStream::new(AnyStream::Routed(stream), label.clone(), Some(info))
+}
+
 /// Per-call options.
 #[napi(object)]
 pub struct BindingCallOptions {
@@ -175,6 +201,62 @@ impl NativeRouter {
         })
     }
 
+    /// Whether the response cache is on (`litellm_settings.cache`).
+    #[napi(getter)]
+    pub fn caching(&self) -> bool {
+        self.inner.caching()
+    }
+
+    /// The answer this process's response cache holds for `complete(group, body)`, found on
+    /// the JS thread without a trip through the runtime; `null` on a miss.
+    #[napi]
+    pub fn complete_cached(
+        &self,
+        group: String,
+        body: String,
+        options: Option<BindingCallOptions>,
+    ) -> Option<RoutedAnswer> {
+        let wanted = wants_events(&options);
+        let call_options = options.map(CallOptions::from).unwrap_or_default();
+        let routed = self
+            .inner
+            .complete_cached(&group, body.as_bytes(), &call_options)?;
+        let events = events_of(&routed, wanted);
+        let Routed {
+            result,
+            deployment,
+            cost,
+            ..
+        } = routed;
+        result
+            .ok()
+            .map(|completion| completion_answer(completion, deployment, cost, events))
+    }
+
+    /// The replay this process's response cache holds for `stream(group, body)`, without a
+    /// trip through the runtime; `null` on a miss.
+    #[napi]
+    pub fn stream_cached(
+        &self,
+        group: String,
+        body: String,
+        options: Option<BindingCallOptions>,
+    ) -> Option<NativeStream> {
+        let wanted = wants_events(&options);
+        let call_options = options.map(CallOptions::from).unwrap_or_default();
+        let routed = self
+            .inner
+            .stream_cached(&group, body.as_bytes(), &call_options)?;
+        let events = events_of(&routed, wanted);
+        let label = CallLabel::new(PROVIDER, group);
+        let Routed {
+            result, deployment, ..
+        } = routed;
+        result
+            .ok()
+            .map(|stream| stream_answer(stream, deployment, events, &label))
+    }
+
     /// One chat completion through `group` (a model group or task type). `body` is the request
     /// JSON; its `model` is replaced by each deployment's.
     #[napi(ts_return_type = "Promise<RoutedAnswer | NativeFailure>")]
@@ -196,11 +278,8 @@ impl NativeRouter {
             options,
             abort,
             call,
-            |completion, r, events, _| RoutedAnswer {
-                json: completion.json,
-                deployment: r.deployment.clone().unwrap_or_default(),
-                cost: r.cost,
-                events,
+            |completion, r, events, _| {
+                completion_answer(completion, r.deployment.clone(), r.cost, events)
             },
         )
     }
@@ -225,11 +304,7 @@ impl NativeRouter {
             options,
             abort,
             call,
-            |stream, r, events, label| {
-                let price = stream.price().map(Into::into);
-                let info = RoutedInfo::new(r.deployment.clone().unwrap_or_default(), events, price);
-                NativeStream::new(AnyStream::Routed(stream), label.clone(), Some(info))
-            },
+            |stream, r, events, label| stream_answer(stream, r.deployment.clone(), events, label),
         )
     }
 

@@ -11,7 +11,7 @@ use super::policy::{Backoff, CooldownRules, FallbackKind, FallbackTable, RetryRu
 use super::state::{MemoryState, RouterState, DEFAULT_CACHE_ENTRIES};
 use super::stats::Counters;
 use super::strategy::{Lineup, Strategy};
-use super::{Group, HedgeDelay, Router, Settings};
+use super::{Group, HedgeDelay, Limits, Router, Settings};
 use crate::client::ChatClient;
 use crate::error::Error;
 use crate::http::TransportSettings;
@@ -112,8 +112,10 @@ fn deployment(
         weight: p.weight.map_or(0.0, |w| w.0),
         // Deployments without an order come after every ordered one.
         order: p.order.map_or(u32::MAX, |o| o.0 as u32),
-        rpm: count(p.rpm),
-        tpm: count(p.tpm),
+        limits: Limits {
+            rpm: count(p.rpm),
+            tpm: count(p.tpm),
+        },
         price: price(p, entry),
         context_window: count(
             entry
@@ -200,22 +202,51 @@ impl Router {
         .map_err(|e| invalid("router_settings.routing_strategy", e))?;
         let num_retries =
             count(rs.num_retries.or(ls.num_retries)).map_or(DEFAULT_NUM_RETRIES, |n| n as u32);
-        let mut members: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut members: Vec<(String, Vec<usize>)> = Vec::new();
         for (i, d) in deployments.iter().enumerate() {
-            members.entry(d.group.clone()).or_default().push(i);
+            match members.iter_mut().find(|(name, _)| *name == d.group) {
+                Some((_, list)) => list.push(i),
+                None => members.push((d.group.clone(), vec![i])),
+            }
         }
+        let group_limits = |name: &str| Limits {
+            rpm: rs.model_rpm_limit.get(name).map(|n| n.0 as u64),
+            tpm: rs.model_tpm_limit.get(name).map(|n| n.0 as u64),
+        };
+        for (key, limits) in [
+            ("model_rpm_limit", &rs.model_rpm_limit),
+            ("model_tpm_limit", &rs.model_tpm_limit),
+        ] {
+            if let Some(unknown) = limits
+                .keys()
+                .find(|g| !members.iter().any(|(n, _)| n == *g))
+            {
+                return Err(invalid(
+                    &format!("router_settings.{key}.{unknown}"),
+                    "no such model group in model_list",
+                ));
+            }
+        }
+        // Each group counts its own limits in a state slot after the deployments'.
         let groups = members
             .into_iter()
-            .map(|(name, members)| {
+            .enumerate()
+            .map(|(g, (name, members))| {
                 let group = Group {
+                    limits: group_limits(&name),
                     name: name.clone(),
                     lineup: Lineup::new(members, &deployments, strategy),
                     num_retries,
                     counters: Counters::default(),
+                    slot: deployments.len() + g,
                 };
                 (name, group)
             })
             .collect::<HashMap<_, _>>();
+        let mut wildcards: Vec<String> =
+            groups.keys().filter(|g| g.contains('*')).cloned().collect();
+        // The most specific pattern wins: `openai/gpt-4*` before `openai/*` before `*`.
+        wildcards.sort_by_key(|w| std::cmp::Reverse(w.find('*').unwrap_or(0)));
         let mut fallbacks = FallbackTable::default();
         // Each list may sit in router_settings or litellm_settings; both count.
         for (kind, router_list, litellm_list) in [
@@ -274,18 +305,17 @@ impl Router {
         };
         let cache_entries =
             count(ls.cache_params.max_size).map_or(DEFAULT_CACHE_ENTRIES, |n| n as usize);
-        let state = options.state.unwrap_or_else(|| {
-            Arc::new(MemoryState::with_cache_size(
-                deployments.len(),
-                cache_entries,
-            ))
-        });
+        let slots = deployments.len() + groups.len();
+        let state = options
+            .state
+            .unwrap_or_else(|| Arc::new(MemoryState::with_cache_size(slots, cache_entries)));
         Ok(Self {
             counters: deployments.iter().map(|_| Counters::default()).collect(),
             warnings: config.ignored_keys(),
             tasks: config.task_routing.clone().into_iter().collect(),
             deployments,
             groups,
+            wildcards,
             fallbacks,
             settings,
             state,

@@ -24,6 +24,15 @@ pub enum Cached {
     },
 }
 
+impl Cached {
+    /// The usage the answer was given with.
+    pub fn usage(&self) -> Option<Usage> {
+        match self {
+            Cached::Completion { usage, .. } | Cached::Stream { usage, .. } => *usage,
+        }
+    }
+}
+
 /// The SHA-256 of a request: the group, whether it streams, and the body with object keys
 /// sorted, so two spellings of one request share an entry. `None` when the body is not JSON.
 pub fn cache_key(group: &str, stream: bool, body: &[u8]) -> Option<String> {

@@ -149,6 +149,12 @@ pub struct RouterSettings {
     pub allowed_fails_policy: Option<BTreeMap<String, Number>>,
     /// Skip deployments whose context window cannot hold the prompt.
     pub enable_pre_call_checks: Option<bool>,
+    /// Requests and tokens a minute per model group, over all its deployments (LiteLLM's
+    /// per-model limit names).
+    #[serde(default)]
+    pub model_rpm_limit: BTreeMap<String, Number>,
+    #[serde(default)]
+    pub model_tpm_limit: BTreeMap<String, Number>,
     // Switchyard's own: one deadline over every retry, backoff and fallback; waiting out a
     // cooldown; hedged requests.
     /// Seconds for the whole call.

@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
+use super::Limits;
 use crate::client::ChatClient;
 use crate::usage::Price;
 
@@ -11,15 +12,15 @@ pub struct Deployment {
     /// `model_info.id`, or `<group>/<index>`: names the deployment in events and stats.
     pub id: String,
     pub group: String,
-    /// The provider id (`openai`, `anthropic`, …) and the model id it is sent.
+    /// The provider id (`openai`, `anthropic`, …) and the model id it is sent; a wildcard
+    /// deployment's `*` stands for what the call's model name matched.
     pub provider: String,
     pub model: String,
     pub client: ChatClient,
     pub weight: f64,
     /// Priority tier: lower orders are tried first.
     pub order: u32,
-    pub rpm: Option<u64>,
-    pub tpm: Option<u64>,
+    pub limits: Limits,
     pub price: Option<Price>,
     pub context_window: Option<u64>,
     /// Wait for a stream's first chunk; the router's when unset.
@@ -90,6 +91,14 @@ impl Drop for InFlight<'_> {
 }
 
 impl Deployment {
+    /// The model this deployment is sent, `*` filled in with what a wildcard group matched.
+    pub fn model_for(&self, matched: Option<&str>) -> std::borrow::Cow<'_, str> {
+        match matched {
+            Some(m) if self.model.contains('*') => self.model.replacen('*', m, 1).into(),
+            _ => self.model.as_str().into(),
+        }
+    }
+
     /// Per-token cost of a typical call (input + output), for cost-based routing.
     pub fn unit_cost(&self) -> Option<f64> {
         self.price.map(|p| p.input + p.output)

@@ -55,3 +55,43 @@ pub enum RouterEvent {
         retry_after_ms: Option<u64>,
     },
 }
+
+/// An event with the wall-clock time it happened, in ms since the Unix epoch (µs precision), so
+/// traces can place each attempt on the call's timeline after the fact.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stamped {
+    #[serde(flatten)]
+    pub event: RouterEvent,
+    pub at_ms: f64,
+}
+
+/// A call's events in the order they happened.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct EventLog(Vec<Stamped>);
+
+impl EventLog {
+    pub fn push(&mut self, event: RouterEvent) {
+        let at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_micros() as f64 / 1000.0);
+        self.0.push(Stamped { event, at_ms });
+    }
+
+    pub fn append(&mut self, other: &mut EventLog) {
+        self.0.append(&mut other.0);
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &RouterEvent> {
+        self.0.iter().map(|s| &s.event)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}

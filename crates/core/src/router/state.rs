@@ -1,13 +1,16 @@
-//! Router state shared by every call: cooldowns, failure windows, rpm/tpm usage and the response cache. One
-//! small trait, so a shared backend (Redis) adds an implementation rather than a rewrite. Every
-//! method is a local, non-blocking operation: a shared backend keeps a local copy current and
-//! writes through off the call's critical path.
+//! Router state shared by every call: cooldowns, failure windows, rpm/tpm usage and the
+//! response cache, per slot (each deployment, then each group). One small trait, so a shared
+//! backend (Redis) adds an implementation rather than a rewrite. Every method but
+//! [`RouterState::admit`] is local and non-blocking: a shared backend keeps a local copy current
+//! and writes through off the call's critical path. `admit` is the one step that may wait for
+//! the shared store, once before a call is sent.
 
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use futures_util::future::{self, BoxFuture};
 use lru::LruCache;
 
 use super::cache::Cached;
@@ -22,8 +25,33 @@ pub fn now_ms() -> u64 {
 /// The window failures and usage are counted in, as LiteLLM counts them: the current minute.
 pub const WINDOW_MS: u64 = 60_000;
 
-/// What a router remembers across calls, per deployment (by index) and per cache key.
+/// What a call asks of the state before it is sent.
+#[derive(Debug, Clone, Copy)]
+pub struct Admission<'a> {
+    /// A cached answer under this key is the answer (the first attempt of a call only).
+    pub cache_key: Option<&'a str>,
+    /// Count one request against each slot, within its rpm: all of them or none.
+    pub reserve: &'a [(usize, Option<u64>)],
+    pub now: u64,
+}
+
+/// The state's answer to an [`Admission`].
+#[derive(Debug, Clone)]
+pub enum Admitted {
+    /// The answer is in the cache; nothing was reserved.
+    Cached(Arc<Cached>),
+    /// The requests are counted; send the call.
+    Reserved,
+    /// A slot is at its rpm this window; nothing was counted.
+    Full,
+}
+
+/// What a router remembers across calls, per slot (a deployment or a group, by index) and per
+/// cache key.
 pub trait RouterState: Send + Sync {
+    /// Look the cache up and count the call's requests: the one step before a call is sent.
+    /// Check and count are one step, so concurrent calls cannot pass a limit together.
+    fn admit<'a>(&'a self, admission: Admission<'a>) -> BoxFuture<'a, Admitted>;
     /// When deployment `d` may take traffic again, if it is cooling down now.
     fn cooling_until(&self, d: usize, now: u64) -> Option<u64>;
     /// Cool `d` down until `until`. A later deadline extends the cooldown; an earlier one never
@@ -31,16 +59,13 @@ pub trait RouterState: Send + Sync {
     fn cool_down(&self, d: usize, until: u64) -> u64;
     /// Count a failure of `d`; returns the failures in the current window, this one included.
     fn record_failure(&self, d: usize, now: u64) -> u32;
-    /// Count `tokens` against `d`'s tpm window once they are known (requests are counted by
-    /// [`Self::try_reserve`] as they are sent).
-    fn record_tokens(&self, d: usize, tokens: u64, now: u64);
-    /// Count one request against `d` if that keeps it within `rpm` this window; `false` (and
-    /// nothing counted) when it is full. Check and count are one step, so concurrent calls
-    /// cannot pass the limit together.
-    fn try_reserve(&self, d: usize, rpm: Option<u64>, now: u64) -> bool;
-    /// `(requests, tokens)` counted against `d` in the current window.
-    fn usage(&self, d: usize, now: u64) -> (u64, u64);
-    /// The cached answer under `key`, if one is there and fresh.
+    /// Count `tokens` against slot `s`'s tpm window once they are known (requests are counted
+    /// by [`Self::admit`] as they are sent).
+    fn record_tokens(&self, s: usize, tokens: u64, now: u64);
+    /// `(requests, tokens)` counted against slot `s` in the current window.
+    fn usage(&self, s: usize, now: u64) -> (u64, u64);
+    /// The cached answer under `key` in this process, if one is there and fresh: a probe that
+    /// never waits (a shared backend's hits come through [`Self::admit`]).
     fn cache_get(&self, key: &str, now: u64) -> Option<Arc<Cached>>;
     /// Store `value` under `key` until `expires` (ms since the epoch).
     fn cache_put(&self, key: String, value: Arc<Cached>, expires: u64);
@@ -78,6 +103,15 @@ impl WindowCounter {
             .is_ok()
     }
 
+    /// Take back one count made by [`Self::add_one_within`] in this window.
+    fn remove_one(&self, now: u64) {
+        if self.window.load(Ordering::Acquire) == now / WINDOW_MS {
+            let _ = self
+                .count
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| c.checked_sub(1));
+        }
+    }
+
     fn get(&self, now: u64) -> u64 {
         if self.window.load(Ordering::Acquire) == now / WINDOW_MS {
             self.count.load(Ordering::Acquire)
@@ -106,15 +140,13 @@ pub struct MemoryState {
 pub const DEFAULT_CACHE_ENTRIES: usize = 1024;
 
 impl MemoryState {
-    pub fn new(deployments: usize) -> Self {
-        Self::with_cache_size(deployments, DEFAULT_CACHE_ENTRIES)
+    pub fn new(slots: usize) -> Self {
+        Self::with_cache_size(slots, DEFAULT_CACHE_ENTRIES)
     }
 
-    pub fn with_cache_size(deployments: usize, entries: usize) -> Self {
+    pub fn with_cache_size(slots: usize, entries: usize) -> Self {
         Self {
-            deployments: (0..deployments)
-                .map(|_| DeploymentState::default())
-                .collect(),
+            deployments: (0..slots).map(|_| DeploymentState::default()).collect(),
             cache: Mutex::new(LruCache::new(
                 NonZeroUsize::new(entries).unwrap_or(NonZeroUsize::MIN),
             )),
@@ -124,6 +156,33 @@ impl MemoryState {
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl MemoryState {
+    /// [`RouterState::admit`] in this process: it never waits.
+    pub fn admit_now(&self, admission: &Admission<'_>) -> Admitted {
+        let now = admission.now;
+        if let Some(hit) = admission.cache_key.and_then(|k| self.cache_get(k, now)) {
+            return Admitted::Cached(hit);
+        }
+        for (i, &(s, rpm)) in admission.reserve.iter().enumerate() {
+            let requests = &self.deployments[s].requests;
+            let counted = match rpm {
+                Some(limit) => requests.add_one_within(limit, now),
+                None => {
+                    requests.add(1, now);
+                    true
+                }
+            };
+            if !counted {
+                for &(earlier, _) in &admission.reserve[..i] {
+                    self.deployments[earlier].requests.remove_one(now);
+                }
+                return Admitted::Full;
+            }
+        }
+        Admitted::Reserved
+    }
 }
 
 impl RouterState for MemoryState {
@@ -149,15 +208,8 @@ impl RouterState for MemoryState {
         }
     }
 
-    fn try_reserve(&self, d: usize, rpm: Option<u64>, now: u64) -> bool {
-        let requests = &self.deployments[d].requests;
-        match rpm {
-            Some(limit) => requests.add_one_within(limit, now),
-            None => {
-                requests.add(1, now);
-                true
-            }
-        }
+    fn admit<'a>(&'a self, admission: Admission<'a>) -> BoxFuture<'a, Admitted> {
+        Box::pin(future::ready(self.admit_now(&admission)))
     }
 
     fn usage(&self, d: usize, now: u64) -> (u64, u64) {
@@ -186,6 +238,15 @@ impl RouterState for MemoryState {
 mod tests {
     use super::*;
 
+    fn reserve(s: &MemoryState, slots: &[(usize, Option<u64>)], now: u64) -> bool {
+        let admission = Admission {
+            cache_key: None,
+            reserve: slots,
+            now,
+        };
+        matches!(s.admit_now(&admission), Admitted::Reserved)
+    }
+
     #[test]
     fn recooling_extends_and_never_shortens() {
         let s = MemoryState::new(1);
@@ -206,9 +267,9 @@ mod tests {
         assert_eq!(s.record_failure(0, 1_000), 1);
         assert_eq!(s.record_failure(0, 59_999), 2);
         assert_eq!(s.record_failure(0, 60_000), 1, "a new minute starts over");
-        assert!(s.try_reserve(1, None, 1_000));
+        assert!(reserve(&s, &[(1, None)], 1_000));
         s.record_tokens(1, 30, 1_000);
-        assert!(s.try_reserve(1, None, 2_000));
+        assert!(reserve(&s, &[(1, None)], 2_000));
         s.record_tokens(1, 12, 2_000);
         assert_eq!(s.usage(1, 3_000), (2, 42));
         assert_eq!(s.usage(1, 61_000), (0, 0));
@@ -241,9 +302,44 @@ mod tests {
     #[test]
     fn reservations_stop_at_the_limit() {
         let s = MemoryState::new(1);
-        assert!((0..3).all(|_| s.try_reserve(0, Some(3), 1_000)));
-        assert!(!s.try_reserve(0, Some(3), 2_000));
+        assert!((0..3).all(|_| reserve(&s, &[(0, Some(3))], 1_000)));
+        assert!(!reserve(&s, &[(0, Some(3))], 2_000));
         assert_eq!(s.usage(0, 2_000), (3, 0));
-        assert!(s.try_reserve(0, Some(3), 61_000), "a new minute has room");
+        assert!(
+            reserve(&s, &[(0, Some(3))], 61_000),
+            "a new minute has room"
+        );
+    }
+
+    #[test]
+    fn a_reservation_counts_every_slot_or_none() {
+        let s = MemoryState::new(2);
+        assert!(reserve(&s, &[(0, Some(5)), (1, Some(1))], 1_000));
+        assert!(
+            !reserve(&s, &[(0, Some(5)), (1, Some(1))], 1_000),
+            "the second slot is full"
+        );
+        assert_eq!(
+            s.usage(0, 1_000),
+            (1, 0),
+            "the first slot's count was taken back"
+        );
+    }
+
+    #[test]
+    fn a_cached_answer_admits_without_counting() {
+        let s = MemoryState::new(1);
+        let value = Arc::new(Cached::Completion {
+            json: "{}".into(),
+            usage: None,
+        });
+        s.cache_put("k".into(), value, 10_000);
+        let admission = Admission {
+            cache_key: Some("k"),
+            reserve: &[(0, Some(1))],
+            now: 1_000,
+        };
+        assert!(matches!(s.admit_now(&admission), Admitted::Cached(_)));
+        assert_eq!(s.usage(0, 1_000), (0, 0));
     }
 }

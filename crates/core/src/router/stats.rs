@@ -1,6 +1,7 @@
 //! Per-deployment usage statistics in fixed memory: counters and log-scale latency histograms,
 //! so a million calls cost what ten do. Snapshots are seed 002's `model_stats` shape.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -173,6 +174,28 @@ pub struct StatsSnapshot {
     pub cost_usd: f64,
     pub latency_ms: Option<Percentiles>,
     pub ttft_ms: Option<Percentiles>,
+}
+
+/// `router.stats()`: seed 002's `model_stats`, per group and per deployment.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouterStats {
+    pub model_stats: BTreeMap<String, GroupStats>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupStats {
+    #[serde(flatten)]
+    pub stats: StatsSnapshot,
+    pub deployments: BTreeMap<String, DeploymentStats>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeploymentStats {
+    pub provider: String,
+    pub model: String,
+    pub cooling_until_ms: Option<u64>,
+    #[serde(flatten)]
+    pub stats: StatsSnapshot,
 }
 
 #[cfg(test)]

@@ -130,8 +130,8 @@ impl Lineup {
         // LiteLLM weighs by `weight`, else `rpm`, else `tpm`, else evenly.
         let sources: [fn(&Deployment) -> Option<f64>; 3] = [
             |d| (d.weight > 0.0).then_some(d.weight),
-            |d| d.rpm.map(|r| r as f64),
-            |d| d.tpm.map(|t| t as f64),
+            |d| d.limits.rpm.map(|r| r as f64),
+            |d| d.limits.tpm.map(|t| t as f64),
         ];
         let by = sources
             .into_iter()

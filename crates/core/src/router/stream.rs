@@ -14,7 +14,7 @@ use super::stats::Outcome;
 use super::Router;
 use crate::error::Error;
 use crate::stream::ChatStream;
-use crate::usage::Price;
+use crate::usage::{Price, Usage};
 
 pub struct RoutedStream {
     source: Source,
@@ -22,12 +22,14 @@ pub struct RoutedStream {
 
 enum Source {
     Live(Box<Live>),
-    Replay(VecDeque<String>),
+    Replay(VecDeque<String>, Option<Usage>),
 }
 
 struct Live {
     router: Arc<Router>,
     deployment: usize,
+    /// The model it serves, which prices it.
+    model: String,
     /// The batch read while opening, delivered first.
     first: Option<String>,
     inner: ChatStream,
@@ -45,6 +47,7 @@ impl RoutedStream {
         router: Arc<Router>,
         d: usize,
         body: Bytes,
+        model: String,
         cache_key: Option<String>,
     ) -> Result<Self, Error> {
         let started = Instant::now();
@@ -61,6 +64,7 @@ impl RoutedStream {
             source: Source::Live(Box::new(Live {
                 router,
                 deployment: d,
+                model,
                 first,
                 inner,
                 started,
@@ -72,9 +76,17 @@ impl RoutedStream {
     }
 
     /// A cached stream, replayed as it was delivered.
-    pub(crate) fn replay(batches: Vec<String>) -> Self {
+    pub(crate) fn replay(batches: Vec<String>, usage: Option<Usage>) -> Self {
         Self {
-            source: Source::Replay(batches.into()),
+            source: Source::Replay(batches.into(), usage),
+        }
+    }
+
+    /// The usage a replayed stream was cached with; `None` for a live one until it ends.
+    pub fn cached_usage(&self) -> Option<Usage> {
+        match &self.source {
+            Source::Replay(_, usage) => *usage,
+            Source::Live(_) => None,
         }
     }
 
@@ -106,7 +118,7 @@ impl RoutedStream {
     /// The next batch of canonical chunks as a JSON array text, `None` at the end.
     pub async fn next_batch(&mut self) -> Result<Option<String>, Error> {
         match &mut self.source {
-            Source::Replay(batches) => Ok(batches.pop_front()),
+            Source::Replay(batches, _) => Ok(batches.pop_front()),
             Source::Live(live) => live.next_batch().await,
         }
     }
@@ -114,7 +126,7 @@ impl RoutedStream {
     /// What [`Self::next_batch`] would answer without waiting, or `None` when nothing is ready.
     pub fn try_next_batch(&mut self) -> Option<Result<Option<String>, Error>> {
         match &mut self.source {
-            Source::Replay(batches) => Some(Ok(batches.pop_front())),
+            Source::Replay(batches, _) => Some(Ok(batches.pop_front())),
             Source::Live(live) => {
                 let out = match live.first.take() {
                     Some(first) => Ok(Some(first)),
@@ -130,8 +142,8 @@ impl RoutedStream {
     /// Known when it is handed over, so even an aborted stream is priced right.
     pub fn price(&self) -> Option<Price> {
         match &self.source {
-            Source::Live(live) => live.router.price_of(live.deployment),
-            Source::Replay(_) => Some(Price::FREE),
+            Source::Live(live) => live.router.price_of(live.deployment, &live.model),
+            Source::Replay(..) => Some(Price::FREE),
         }
     }
 }
@@ -189,7 +201,7 @@ impl Live {
         let outcome = Outcome {
             ok,
             usage,
-            cost: usage.as_ref().and_then(|u| router.cost(d, u)),
+            cost: usage.as_ref().and_then(|u| router.cost(d, &self.model, u)),
             latency: whole.then(|| self.started.elapsed()),
             ttft: Some(self.ttft),
         };
