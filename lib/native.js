@@ -95,8 +95,9 @@ function count(delivered, chunk) {
 /**
  * Opens a stream under `signal` and yields its chunks in batches (arrays), as the core hands
  * them over: a consumer pays one async step per batch, not per chunk. `progress` (optional)
- * collects `delivered` and the last `usage` seen. Stopping early, an abort or an error closes
- * the upstream request; an error carries what was delivered.
+ * collects `delivered`, the first chunk (`head`: the answer's id and model) and the last `usage`
+ * seen. Stopping early, an abort or an error closes the upstream request; an error carries what
+ * was delivered.
  */
 async function* streamBatches(start, { provider, model, signal }, progress = { delivered: newDelivered(), usage: null }) {
   const link = linkSignal(signal, provider, model)
@@ -108,6 +109,7 @@ async function* streamBatches(start, { provider, model, signal }, progress = { d
     link.onAbort(() => stream.abort())
     for (let batch = settle(await stream.next()); batch !== null; batch = settle(await stream.next())) {
       const chunks = JSON.parse(batch)
+      progress.head ??= chunks[0]
       for (const chunk of chunks) {
         count(progress.delivered, chunk)
         if (chunk?.usage) progress.usage = chunk.usage

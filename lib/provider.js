@@ -5,6 +5,7 @@
 // per stream batch.
 
 const native = require('./native.js')
+const otel = require('./otel.js')
 const { buildChatRequest } = require('./request.js')
 const v = require('./validate.js')
 
@@ -65,6 +66,10 @@ function makeReporter(onUsage, pricing) {
 
 const outcomeOf = (err) => (err?.kind === 'aborted' ? 'aborted' : 'error')
 
+// Asks a router for its events, to rebuild its attempts as spans; a provider's own client takes
+// no fourth argument and ignores it.
+const TRACED = Object.freeze({ events: true })
+
 /** JAF's stream events for one canonical chunk. */
 function* jafEvents(chunk, usage) {
   const choice = chunk?.choices?.[0]
@@ -110,18 +115,21 @@ function makeJafProvider(route, options) {
       }
       const { model, target, body, signal } = prepared
       const { provider, client } = target
+      const span = otel.startCall('chat', target.model, provider)
       const started = performance.now()
       try {
-        const answer = await native.callNative((h) => client.complete(body, model, h), { provider, model, signal })
+        const answer = await native.callNative((h) => client.complete(body, model, h, span && TRACED), { provider, model, signal })
         // A router answers with how it served the call beside the JSON.
         const routed = typeof answer === 'string' ? undefined : answer
         const resp = JSON.parse(routed ? routed.json : answer)
         report?.({ provider, model, stream: false, outcome: 'ok', rawUsage: resp.usage, requestChars: body.length, started, cost: routed?.cost, deployment: routed?.deployment })
+        if (span) otel.endCall(span, resp, routed)
         // Some providers (Bedrock) do not name the model in their answers.
         return { ...resp.choices[0], usage: resp.usage, model: resp.model || target.model, id: resp.id, created: resp.created }
       } catch (err) {
         const error = v.typed(err, 'getCompletion')
         report?.({ provider, model, stream: false, outcome: outcomeOf(error), requestChars: body.length, started, error })
+        if (span) otel.failCall(span, error)
         throw error
       }
     },
@@ -135,12 +143,13 @@ function makeJafProvider(route, options) {
       }
       const { model, target, body, signal } = prepared
       const { provider, client } = target
+      const span = otel.startCall('chat', target.model, provider)
       const started = performance.now()
       const progress = { delivered: native.newDelivered(), usage: null }
       let outcome = 'aborted'
       let failure
       try {
-        const batches = native.streamBatches((h) => client.stream(body, model, h), { provider, model, signal }, progress)
+        const batches = native.streamBatches((h) => client.stream(body, model, h, span && TRACED), { provider, model, signal }, progress)
         // Usage as seen up to each chunk: it usually arrives after the finish reason.
         let seen = null
         for await (const chunks of batches) {
@@ -169,6 +178,7 @@ function makeJafProvider(route, options) {
           price: progress.stream?.price ?? undefined,
           deployment: progress.stream?.deployment ?? undefined,
         })
+        if (span) otel.endStream(span, progress, failure)
       }
     },
   }

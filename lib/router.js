@@ -6,6 +6,7 @@
 // back with each call as events for `onEvent`.
 
 const native = require('./native.js')
+const otel = require('./otel.js')
 const { makeJafProvider, jafOptions } = require('./provider.js')
 const { loadRouterConfig, withLine } = require('./router-config.js')
 const { invalidInput } = require('./errors.js')
@@ -70,7 +71,7 @@ function buildRouter(configOrPath, options) {
     throw withLine(err, where)
   }
   let closed = false
-  // Events cross the boundary only when someone listens.
+  // Events cross the boundary only when someone listens, or a call's span asks for them.
   const listening = opts.onEvent !== undefined
   const emit = (events) => {
     if (!opts.onEvent || !Array.isArray(events)) return
@@ -115,6 +116,12 @@ function buildRouter(configOrPath, options) {
       if (stream.kind === undefined) emit(stream.events)
       return stream
     },
+    async embed(body, group, handle, call) {
+      open()
+      const answer = await nativeRouter.embed(group, body, { deadlineMs: opts.deadlineMs, events: listening, ...call }, handle)
+      if (answer.kind === undefined) emit(answer.events)
+      return answer
+    },
   }
   const settle = (err) => {
     emit(err?.events)
@@ -138,6 +145,23 @@ function buildRouter(configOrPath, options) {
     return { model, call, text: v.jsonText({ ...forwarded, ...extra }, 'request') }
   }
   const signalOf = (opts2) => (v.optObject(opts2, 'opts') ? v.optSignal(v.read(opts2, 'signal', 'opts.signal'), 'opts.signal') : undefined) ?? opts.jaf.signal
+  // A call's span rebuilds its attempts from the router's events.
+  const traced = (call, span) => (span ? { ...call, events: true } : call)
+
+  /** A routed call answered in one piece (`method`: complete or embed), under its span. */
+  const once = async (operation, method, { model, call, text }, callOptions) => {
+    const span = otel.startCall(operation, model, PROVIDER)
+    let answer
+    try {
+      answer = await native.callNative((h) => client[method](text, model, h, traced(call, span)), { provider: PROVIDER, model, signal: signalOf(callOptions) })
+    } catch (err) {
+      if (span) otel.failCall(span, err)
+      settle(err)
+    }
+    const resp = JSON.parse(answer.json)
+    if (span) otel.endCall(span, resp, answer)
+    return resp
+  }
 
   const router = {
     getCompletion: (state, agent, config) => jaf.getCompletion(state, agent, config).catch(settle),
@@ -151,29 +175,28 @@ function buildRouter(configOrPath, options) {
 
     /** An OpenAI chat completion through the group (or task type) `request.model` names. */
     async complete(request, callOptions) {
-      const { model, call, text } = body(request)
-      const answer = await native.callNative((h) => client.complete(text, model, h, call), { provider: PROVIDER, model, signal: signalOf(callOptions) }).catch(settle)
-      return JSON.parse(answer.json)
+      return once('chat', 'complete', body(request), callOptions)
     },
 
     /** A streamed OpenAI chat completion: failover happens before the first chunk is yielded. */
     async *stream(request, callOptions) {
       const { model, call, text } = body(request, { stream: true, stream_options: { include_usage: true } })
+      const span = otel.startCall('chat', model, PROVIDER)
+      const progress = { delivered: native.newDelivered(), usage: null }
+      let failure
       try {
-        yield* native.streamNative((h) => client.stream(text, model, h, call), { provider: PROVIDER, model, signal: signalOf(callOptions) })
+        yield* native.streamNative((h) => client.stream(text, model, h, traced(call, span)), { provider: PROVIDER, model, signal: signalOf(callOptions) }, progress)
       } catch (err) {
+        failure = err
         settle(err)
+      } finally {
+        if (span) otel.endStream(span, progress, failure)
       }
     },
 
     /** Embeddings (OpenAI's `{ model, input }`) through the group `request.model` names. */
     async embed(request, callOptions) {
-      const { model, text } = body(request)
-      const answer = await native
-        .callNative((h) => { open(); return nativeRouter.embed(model, text, { deadlineMs: opts.deadlineMs, events: listening }, h) }, { provider: PROVIDER, model, signal: signalOf(callOptions) })
-        .catch(settle)
-      emit(answer.events)
-      return JSON.parse(answer.json)
+      return once('embeddings', 'embed', body(request), callOptions)
     },
 
     /** Seed 002's `model_stats`: per group and deployment, calls, errors, tokens, cost, latency. */
