@@ -162,6 +162,8 @@ impl Router {
                     let admission = Admission {
                         cache_key: Some(&key),
                         reserve: &[],
+                        budgets: &[],
+                        estimate_usd: 0.0,
                         now: now_ms(),
                     };
                     if let Admitted::Cached(hit) = self.state.admit(admission).await {
@@ -197,7 +199,9 @@ impl Router {
                     refused += 1;
                     continue;
                 }
-                Admitted::Full => return Err(unavailable(&group.name, self.next_available(group))),
+                Admitted::Full | Admitted::OverBudget { .. } => {
+                    return Err(unavailable(&group.name, self.next_available(group)))
+                }
             }
             call.attempts += 1;
             call.events.push(RouterEvent::Request {

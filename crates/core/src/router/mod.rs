@@ -312,6 +312,8 @@ impl Router {
             .admit(Admission {
                 cache_key,
                 reserve: slots,
+                budgets: &[],
+                estimate_usd: 0.0,
                 now: now_ms(),
             })
             .await

@@ -5,6 +5,7 @@
 //! and writes through off the call's critical path. `admit` is the one step that may wait for
 //! the shared store, once before a call is sent.
 
+use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,28 @@ pub fn now_ms() -> u64 {
 /// The window failures and usage are counted in, as LiteLLM counts them: the current minute.
 pub const WINDOW_MS: u64 = 60_000;
 
+/// A spend limit: `id` names what it covers (a key, a run, a provider, the whole router),
+/// `limit_usd` is counted over windows of `window_ms` (aligned to the epoch, so a day is a UTC
+/// day), or for the life of the state when `window_ms` is 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Budget {
+    pub id: String,
+    pub limit_usd: f64,
+    pub window_ms: u64,
+}
+
+impl Budget {
+    /// The window `now` falls in (0 for a budget without windows).
+    pub fn window(&self, now: u64) -> u64 {
+        now.checked_div(self.window_ms).unwrap_or(0)
+    }
+
+    /// When the current window ends, if the budget has windows.
+    pub fn resets_at(&self, now: u64) -> Option<u64> {
+        (self.window_ms > 0).then(|| (self.window(now) + 1) * self.window_ms)
+    }
+}
+
 /// What a call asks of the state before it is sent.
 #[derive(Debug, Clone, Copy)]
 pub struct Admission<'a> {
@@ -32,6 +55,11 @@ pub struct Admission<'a> {
     pub cache_key: Option<&'a str>,
     /// Count one request against each slot, within its rpm: all of them or none.
     pub reserve: &'a [(usize, Option<u64>)],
+    /// Hold `estimate_usd` against each budget, if that keeps every one within its limit
+    /// (spent plus held by calls in flight): all of them or none. Settled with
+    /// [`RouterState::settle_spend`] once the call's cost is known.
+    pub budgets: &'a [Budget],
+    pub estimate_usd: f64,
     pub now: u64,
 }
 
@@ -44,6 +72,8 @@ pub enum Admitted {
     Reserved,
     /// A slot is at its rpm this window; nothing was counted.
     Full,
+    /// `budgets[index]` cannot hold the estimate: `spent_usd` is spent or held already.
+    OverBudget { index: usize, spent_usd: f64 },
 }
 
 /// What a router remembers across calls, per slot (a deployment or a group, by index) and per
@@ -69,6 +99,19 @@ pub trait RouterState: Send + Sync {
     fn cache_get(&self, key: &str, now: u64) -> Option<Arc<Cached>>;
     /// Store `value` under `key` until `expires` (ms since the epoch).
     fn cache_put(&self, key: String, value: Arc<Cached>, expires: u64);
+    /// Book a call's `actual_usd` against each budget in place of the `estimate_usd` its
+    /// admission held (streams and aborted calls included).
+    fn settle_spend(&self, budgets: &[Budget], estimate_usd: f64, actual_usd: f64, now: u64);
+    /// USD spent against `budget` in its current window (calls in flight not included).
+    fn spent(&self, budget: &Budget, now: u64) -> f64;
+}
+
+/// A budget's spend in its current window: booked, and held by calls in flight.
+#[derive(Debug, Default, Clone, Copy)]
+struct Spend {
+    window: u64,
+    spent: f64,
+    held: f64,
 }
 
 /// A counter that resets when its window ends.
@@ -134,6 +177,8 @@ struct DeploymentState {
 pub struct MemoryState {
     deployments: Vec<DeploymentState>,
     cache: Mutex<LruCache<String, (Arc<Cached>, u64)>>,
+    /// Only calls under a budget take this lock.
+    spend: Mutex<HashMap<String, Spend>>,
 }
 
 /// Entries the response cache keeps when no `max_size` is configured.
@@ -150,6 +195,7 @@ impl MemoryState {
             cache: Mutex::new(LruCache::new(
                 NonZeroUsize::new(entries).unwrap_or(NonZeroUsize::MIN),
             )),
+            spend: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -165,6 +211,11 @@ impl MemoryState {
         if let Some(hit) = admission.cache_key.and_then(|k| self.cache_get(k, now)) {
             return Admitted::Cached(hit);
         }
+        if !admission.budgets.is_empty() {
+            if let Err(refused) = self.hold(admission.budgets, admission.estimate_usd, now) {
+                return refused;
+            }
+        }
         for (i, &(s, rpm)) in admission.reserve.iter().enumerate() {
             let requests = &self.deployments[s].requests;
             let counted = match rpm {
@@ -178,11 +229,45 @@ impl MemoryState {
                 for &(earlier, _) in &admission.reserve[..i] {
                     self.deployments[earlier].requests.remove_one(now);
                 }
+                self.settle_spend(admission.budgets, admission.estimate_usd, 0.0, now);
                 return Admitted::Full;
             }
         }
         Admitted::Reserved
     }
+}
+
+impl MemoryState {
+    /// Hold `estimate` against every budget, or none if one would pass its limit.
+    fn hold(&self, budgets: &[Budget], estimate: f64, now: u64) -> Result<(), Admitted> {
+        let mut spend = locked(&self.spend);
+        for (index, b) in budgets.iter().enumerate() {
+            let s = current(&mut spend, b, now);
+            if s.spent + s.held + estimate > b.limit_usd {
+                return Err(Admitted::OverBudget {
+                    index,
+                    spent_usd: s.spent + s.held,
+                });
+            }
+        }
+        for b in budgets {
+            current(&mut spend, b, now).held += estimate;
+        }
+        Ok(())
+    }
+}
+
+/// `b`'s spend entry, started over when its window has passed.
+fn current<'m>(spend: &'m mut HashMap<String, Spend>, b: &Budget, now: u64) -> &'m mut Spend {
+    let window = b.window(now);
+    let s = spend.entry(b.id.clone()).or_default();
+    if s.window != window {
+        *s = Spend {
+            window,
+            ..Spend::default()
+        };
+    }
+    s
 }
 
 impl RouterState for MemoryState {
@@ -232,6 +317,26 @@ impl RouterState for MemoryState {
     fn cache_put(&self, key: String, value: Arc<Cached>, expires: u64) {
         locked(&self.cache).put(key, (value, expires));
     }
+
+    fn settle_spend(&self, budgets: &[Budget], estimate_usd: f64, actual_usd: f64, now: u64) {
+        if budgets.is_empty() {
+            return;
+        }
+        let mut spend = locked(&self.spend);
+        for b in budgets {
+            let s = current(&mut spend, b, now);
+            s.held = (s.held - estimate_usd).max(0.0);
+            s.spent += actual_usd;
+        }
+    }
+
+    fn spent(&self, budget: &Budget, now: u64) -> f64 {
+        let spend = locked(&self.spend);
+        spend
+            .get(&budget.id)
+            .filter(|s| s.window == budget.window(now))
+            .map_or(0.0, |s| s.spent)
+    }
 }
 
 #[cfg(test)]
@@ -242,6 +347,8 @@ mod tests {
         let admission = Admission {
             cache_key: None,
             reserve: slots,
+            budgets: &[],
+            estimate_usd: 0.0,
             now,
         };
         matches!(s.admit_now(&admission), Admitted::Reserved)
@@ -327,6 +434,43 @@ mod tests {
     }
 
     #[test]
+    fn budgets_hold_estimates_in_flight_and_book_what_was_spent() {
+        let s = MemoryState::new(1);
+        let day = Budget {
+            id: "day".into(),
+            limit_usd: 1.0,
+            window_ms: 86_400_000,
+        };
+        let admit = |estimate: f64, now: u64| {
+            s.admit_now(&Admission {
+                cache_key: None,
+                reserve: &[(0, None)],
+                budgets: std::slice::from_ref(&day),
+                estimate_usd: estimate,
+                now,
+            })
+        };
+        assert!(matches!(admit(0.6, 1_000), Admitted::Reserved));
+        assert!(
+            matches!(admit(0.6, 1_000), Admitted::OverBudget { index: 0, .. }),
+            "0.6 held in flight leaves no room for another 0.6"
+        );
+        assert_eq!(
+            s.usage(0, 1_000),
+            (1, 0),
+            "a refused call counts no request"
+        );
+        s.settle_spend(std::slice::from_ref(&day), 0.6, 0.25, 2_000);
+        assert_eq!(s.spent(&day, 2_000), 0.25);
+        assert!(matches!(admit(0.6, 3_000), Admitted::Reserved));
+        assert!(
+            matches!(admit(0.6, 86_400_000), Admitted::Reserved),
+            "a new day"
+        );
+        assert_eq!(day.resets_at(1_000), Some(86_400_000));
+    }
+
+    #[test]
     fn a_cached_answer_admits_without_counting() {
         let s = MemoryState::new(1);
         let value = Arc::new(Cached::Completion {
@@ -337,6 +481,8 @@ mod tests {
         let admission = Admission {
             cache_key: Some("k"),
             reserve: &[(0, Some(1))],
+            budgets: &[],
+            estimate_usd: 0.0,
             now: 1_000,
         };
         assert!(matches!(s.admit_now(&admission), Admitted::Cached(_)));
