@@ -496,6 +496,8 @@ export type RouterEvent = { atMs: number } & (
   | { type: 'hedge'; group: string; deployment: string; hedge: string; afterMs: number }
   | { type: 'cache_hit'; group: string }
   | { type: 'rate_limited'; group: string; retryAfterMs: number | null }
+  /** Redis did not answer in time: the call used this process's state alone. */
+  | { type: 'state_unavailable'; backend: 'redis' }
 )
 
 export interface RouterOptions {

@@ -48,19 +48,22 @@ pub struct NativeRouter {
 #[napi(catch_unwind)]
 pub fn create_router(config_json: String, options: BindingRouterOptions) -> Outcome<NativeRouter> {
     let label = CallLabel::new(PROVIDER, "");
+    // A Redis backend starts its tasks on the runtime as it is built.
     let built = RouterConfig::from_json(&config_json).and_then(|config| {
-        Router::from_config(
-            config,
-            BuildOptions {
-                transport: transport(
-                    options.connect_timeout_ms,
-                    options.http_proxy,
-                    options.https_proxy,
-                    options.no_proxy,
-                ),
-                state: None,
-            },
-        )
+        napi::bindgen_prelude::within_runtime_if_available(|| {
+            Router::from_config(
+                config,
+                BuildOptions {
+                    transport: transport(
+                        options.connect_timeout_ms,
+                        options.http_proxy,
+                        options.https_proxy,
+                        options.no_proxy,
+                    ),
+                    state: None,
+                },
+            )
+        })
     });
     outcome(
         built.map(|router| NativeRouter {

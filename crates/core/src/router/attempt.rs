@@ -189,7 +189,13 @@ impl Router {
             // Counted as it is sent: a deployment (or group) filled by a concurrent call is
             // skipped, and the next pick sees it full.
             let key = call.cache_key.take();
-            match self.admit(group, d, key.as_deref()).await {
+            let admitted = self.admit(group, d, key.as_deref()).await;
+            if self.state.degraded() && !call.degraded {
+                call.degraded = true;
+                call.events
+                    .push(RouterEvent::StateUnavailable { backend: "redis" });
+            }
+            match admitted {
                 Admitted::Reserved => refused = 0,
                 Admitted::Cached(hit) => match attempt.cached_answer(&hit) {
                     Some(value) => return Ok((value, Served::Cache)),

@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::config::{HedgeDelayRaw, LitellmParams, ModelEntry, Number, RouterConfig};
 use super::deployment::{Deployment, Metrics};
 use super::policy::{Backoff, CooldownRules, FallbackKind, FallbackTable, RetryRules};
+use super::redis::{RedisOptions, RedisState, RedisTarget};
 use super::state::{MemoryState, RouterState, DEFAULT_CACHE_ENTRIES};
 use super::stats::Counters;
 use super::strategy::{Lineup, Strategy};
@@ -18,6 +19,7 @@ use crate::http::TransportSettings;
 use crate::retry::RetryPolicy;
 use crate::routing::{self, ProviderSettings};
 use crate::usage::{builtin_context_window, Price};
+use sha2::{Digest, Sha256};
 
 /// LiteLLM's defaults: 2 retries (the openai SDK's), 3 allowed fails a minute, 5 s cooldowns.
 const DEFAULT_NUM_RETRIES: u32 = 2;
@@ -137,21 +139,77 @@ fn cache_settings(ls: &super::config::LitellmSettings) -> Result<Option<Duration
         return Ok(None);
     }
     match ls.cache_params.kind.as_deref() {
-        None | Some("local") | Some("in-memory") => {}
-        Some("redis") => {
-            return Err(invalid(
-                "litellm_settings.cache_params.type",
-                "a Redis cache is not available in this version; use \"local\"",
-            ))
-        }
+        None | Some("local") | Some("in-memory") | Some("redis") => {}
         Some(_) => {
             return Err(invalid(
                 "litellm_settings.cache_params.type",
-                "expected \"local\"",
+                "expected \"local\" or \"redis\"",
             ))
         }
     }
     Ok(Some(secs(ls.cache_params.ttl).unwrap_or(DEFAULT_CACHE_TTL)))
+}
+
+/// Waits for Redis at most this long before a call goes on with local state.
+const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(20);
+
+/// Redis for shared state, when the config asks for it: `router_settings.redis_*` (LiteLLM's
+/// Router), else a `type: redis` cache's `cache_params`; what neither sets comes from
+/// `REDIS_URL` / `REDIS_HOST` / `REDIS_PORT` / `REDIS_USERNAME` / `REDIS_PASSWORD` /
+/// `REDIS_SSL`. The environment alone never turns Redis on.
+fn redis_options(config: &RouterConfig, ids: &[&str]) -> Result<Option<RedisOptions>, Error> {
+    let r = &config.router_settings.redis;
+    let c = &config.litellm_settings.cache_params;
+    let cache_redis =
+        config.litellm_settings.cache == Some(true) && c.kind.as_deref() == Some("redis");
+    let router_redis = r.redis_url.is_some() || r.redis_host.is_some();
+    if !router_redis && !cache_redis {
+        return Ok(None);
+    }
+    let text = |v: &Option<super::config::Secretish>| v.as_ref().map(|s| s.0.clone());
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let pick = |router: Option<String>, cache: Option<String>, name: &str| {
+        if router_redis { router } else { cache }.or_else(|| env(name))
+    };
+    let url = pick(text(&r.redis_url), text(&c.url), "REDIS_URL");
+    let target = match url {
+        Some(url) => RedisTarget::Url(url),
+        None => {
+            let port = if router_redis { r.redis_port } else { c.port }
+                .map(|p| p.0 as u64)
+                .or_else(|| env("REDIS_PORT").and_then(|p| p.parse().ok()))
+                .unwrap_or(6379);
+            RedisTarget::Parts {
+                host: pick(text(&r.redis_host), text(&c.host), "REDIS_HOST")
+                    .unwrap_or_else(|| "127.0.0.1".into()),
+                port: u16::try_from(port)
+                    .map_err(|_| invalid("router_settings.redis_port", "expected a port number"))?,
+                username: pick(text(&r.redis_username), text(&c.username), "REDIS_USERNAME"),
+                password: pick(text(&r.redis_password), text(&c.password), "REDIS_PASSWORD"),
+                tls: if router_redis { r.redis_ssl } else { c.ssl }
+                    .or_else(|| env("REDIS_SSL").map(|v| v == "true" || v == "1"))
+                    .unwrap_or(false),
+            }
+        }
+    };
+    // Processes of one app share keys; another app's config gets its own namespace.
+    let namespace = r
+        .redis_namespace
+        .clone()
+        .or_else(|| c.namespace.clone())
+        .unwrap_or_else(|| {
+            let mut sorted = ids.to_vec();
+            sorted.sort_unstable();
+            let digest = Sha256::digest(sorted.join("\n").as_bytes());
+            format!("switchyard:{}", hex::encode(&digest[..6]))
+        });
+    Ok(Some(RedisOptions {
+        target,
+        namespace,
+        timeout: r.redis_timeout_ms.map_or(DEFAULT_REDIS_TIMEOUT, |ms| {
+            Duration::from_secs_f64(ms.0 / 1000.0)
+        }),
+    }))
 }
 
 impl Router {
@@ -305,10 +363,22 @@ impl Router {
         };
         let cache_entries =
             count(ls.cache_params.max_size).map_or(DEFAULT_CACHE_ENTRIES, |n| n as usize);
-        let slots = deployments.len() + groups.len();
-        let state = options
-            .state
-            .unwrap_or_else(|| Arc::new(MemoryState::with_cache_size(slots, cache_entries)));
+        let mut slot_ids: Vec<String> = deployments.iter().map(|d| d.id.clone()).collect();
+        slot_ids.resize(deployments.len() + groups.len(), String::new());
+        for g in groups.values() {
+            slot_ids[g.slot] = format!("group:{}", g.name);
+        }
+        let ids: Vec<&str> = deployments.iter().map(|d| d.id.as_str()).collect();
+        let state: Arc<dyn RouterState> = match (options.state, redis_options(&config, &ids)?) {
+            (Some(state), _) => state,
+            (None, Some(redis)) => Arc::new(RedisState::connect(
+                &redis,
+                slot_ids,
+                deployments.len(),
+                cache_entries,
+            )?),
+            (None, None) => Arc::new(MemoryState::with_cache_size(slot_ids.len(), cache_entries)),
+        };
         Ok(Self {
             counters: deployments.iter().map(|_| Counters::default()).collect(),
             warnings: config.ignored_keys(),

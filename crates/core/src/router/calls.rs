@@ -66,6 +66,7 @@ impl Router {
             stream,
             matched: p.matched.map(str::to_string),
             cache_key: p.key.clone().filter(|_| !options.no_cache),
+            degraded: false,
         }
     }
 

@@ -162,8 +162,26 @@ pub struct RouterSettings {
     pub wait_for_cooldown: Option<bool>,
     #[serde(default)]
     pub hedge: Option<HedgeSettings>,
+    /// Shared state across processes, as LiteLLM's Router takes it.
+    #[serde(flatten)]
+    pub redis: RedisSettings,
     #[serde(flatten)]
     pub other: BTreeMap<String, Value>,
+}
+
+/// Redis for the router's shared state: `redis_url`, or host, port and credentials.
+#[derive(Debug, Default, Deserialize)]
+pub struct RedisSettings {
+    pub redis_url: Option<Secretish>,
+    pub redis_host: Option<Secretish>,
+    pub redis_port: Option<Number>,
+    pub redis_username: Option<Secretish>,
+    pub redis_password: Option<Secretish>,
+    pub redis_ssl: Option<bool>,
+    /// Prefix of every key (default: one derived from the deployments).
+    pub redis_namespace: Option<String>,
+    /// The longest a call waits for Redis before going on with local state.
+    pub redis_timeout_ms: Option<Number>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -211,6 +229,15 @@ pub struct CacheParams {
     pub ttl: Option<Number>,
     /// Entries kept at most (LRU beyond it).
     pub max_size: Option<Number>,
+    // A Redis cache (`type: redis`).
+    pub host: Option<Secretish>,
+    pub port: Option<Number>,
+    pub username: Option<Secretish>,
+    pub password: Option<Secretish>,
+    #[serde(alias = "redis_url")]
+    pub url: Option<Secretish>,
+    pub ssl: Option<bool>,
+    pub namespace: Option<String>,
     #[serde(flatten)]
     pub other: BTreeMap<String, Value>,
 }

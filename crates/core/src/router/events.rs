@@ -49,6 +49,8 @@ pub enum RouterEvent {
     },
     /// The answer came from the response cache; no deployment was called.
     CacheHit { group: String },
+    /// The shared state (Redis) did not answer: this call used this process's state alone.
+    StateUnavailable { backend: &'static str },
     /// No deployment of the group could take the call now.
     RateLimited {
         group: String,

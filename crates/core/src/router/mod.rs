@@ -10,6 +10,7 @@ pub mod config;
 pub mod deployment;
 pub mod events;
 pub mod policy;
+pub mod redis;
 pub mod state;
 pub mod stats;
 pub mod strategy;
@@ -236,6 +237,8 @@ struct Call {
     matched: Option<String>,
     /// The cache key the first attempt looks up, taken once it has.
     cache_key: Option<String>,
+    /// Whether the call already said the shared state was unavailable.
+    degraded: bool,
 }
 
 /// Who answered a call.

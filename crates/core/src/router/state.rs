@@ -99,6 +99,10 @@ pub trait RouterState: Send + Sync {
     fn cache_get(&self, key: &str, now: u64) -> Option<Arc<Cached>>;
     /// Store `value` under `key` until `expires` (ms since the epoch).
     fn cache_put(&self, key: String, value: Arc<Cached>, expires: u64);
+    /// Whether a shared backend is unreachable, so this process runs on its local state alone.
+    fn degraded(&self) -> bool {
+        false
+    }
     /// Book a call's `actual_usd` against each budget in place of the `estimate_usd` its
     /// admission held (streams and aborted calls included).
     fn settle_spend(&self, budgets: &[Budget], estimate_usd: f64, actual_usd: f64, now: u64);
@@ -144,6 +148,16 @@ impl WindowCounter {
                 (c < limit).then_some(c + 1)
             })
             .is_ok()
+    }
+
+    /// Raise the count to `n` (a shared store's view, which includes this process's counts).
+    fn raise_to(&self, n: u64, now: u64) {
+        let window = now / WINDOW_MS;
+        if self.window.swap(window, Ordering::AcqRel) != window {
+            self.count.store(n, Ordering::Release);
+        } else {
+            self.count.fetch_max(n, Ordering::AcqRel);
+        }
     }
 
     /// Take back one count made by [`Self::add_one_within`] in this window.
@@ -238,6 +252,18 @@ impl MemoryState {
 }
 
 impl MemoryState {
+    /// Bring slot `s`'s counts this window up to a shared store's `(requests, tokens)`.
+    pub fn raise_usage(&self, s: usize, (requests, tokens): (u64, u64), now: u64) {
+        let state = &self.deployments[s];
+        state.requests.raise_to(requests, now);
+        state.tokens.raise_to(tokens, now);
+    }
+
+    /// The number of slots.
+    pub fn slots(&self) -> usize {
+        self.deployments.len()
+    }
+
     /// Hold `estimate` against every budget, or none if one would pass its limit.
     fn hold(&self, budgets: &[Budget], estimate: f64, now: u64) -> Result<(), Admitted> {
         let mut spend = locked(&self.spend);
@@ -468,6 +494,22 @@ mod tests {
             "a new day"
         );
         assert_eq!(day.resets_at(1_000), Some(86_400_000));
+    }
+
+    #[test]
+    fn a_shared_view_raises_the_local_counts_never_lowers_them() {
+        let s = MemoryState::new(1);
+        assert!(reserve(&s, &[(0, None)], 1_000));
+        s.raise_usage(0, (5, 40), 2_000);
+        assert_eq!(s.usage(0, 2_000), (5, 40));
+        s.raise_usage(0, (3, 10), 2_000);
+        assert_eq!(s.usage(0, 2_000), (5, 40));
+        s.raise_usage(0, (1, 1), 61_000);
+        assert_eq!(
+            s.usage(0, 61_000),
+            (1, 1),
+            "a new minute starts from the shared view"
+        );
     }
 
     #[test]
