@@ -38,11 +38,16 @@ function switchyardLib() {
   return require(path.join(ROOT, 'lib/index.js'))
 }
 
-/** The Router over one deployment at the mock (its overhead over the bare provider), cache on or off. */
-function routerClient(headers, cache) {
+/**
+ * The Router over one deployment at the mock (its overhead over the bare provider), cache on or
+ * off; with `redis`, its state in the bench's redis-server and an rpm limit, so every call is
+ * admitted by one Redis round trip.
+ */
+function routerClient(headers, { cache = false, redis = false } = {}) {
   const router = switchyardLib().makeRouter({
-    model_list: [{ model_name: 'gpt-4o-mini', litellm_params: { model: 'openai/gpt-4o-mini', api_base: BASE, api_key: KEY, ...(headers && { headers }) } }],
+    model_list: [{ model_name: 'gpt-4o-mini', litellm_params: { model: 'openai/gpt-4o-mini', api_base: BASE, api_key: KEY, ...(headers && { headers }), ...(redis && { rpm: 1e12 }) } }],
     ...(cache && { litellm_settings: { cache: true, cache_params: { type: 'local', ttl: 600 } } }),
+    ...(redis && { router_settings: { redis_host: '127.0.0.1', redis_port: Number(process.env.SWITCHYARD_BENCH_REDIS_PORT), redis_namespace: `bench-${process.pid}` } }),
   })
   return jafShaped(router)
 }
@@ -52,10 +57,13 @@ const clients = {
     return jafShaped(switchyardLib().makeLiteLLMProvider(BASE, KEY, undefined, headers))
   },
   async router(headers) {
-    return routerClient(headers, false)
+    return routerClient(headers)
   },
   async router_cached(headers) {
-    return routerClient(headers, true)
+    return routerClient(headers, { cache: true })
+  },
+  async router_redis(headers) {
+    return routerClient(headers, { redis: true })
   },
   async jaf(headers) {
     const { makeLiteLLMProvider } = await import(path.join(ROOT, 'node_modules/@xynehq/jaf/dist/providers/model.js'))

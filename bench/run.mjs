@@ -5,15 +5,17 @@
 import { fork, spawn, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ROOT = path.resolve(HERE, '..')
 const arg = (k, d) => process.argv.find((a) => a.startsWith(`--${k}=`))?.split('=')[1] ?? d
-const CLIENTS = arg('clients', 'switchyard,router,router_cached,jaf,openai,undici').split(',')
-// The router runs beside the bare provider for its overhead, its cache hits and its memory.
-const PLAN = { router: ['lat', 'tput', 'mem'], router_cached: ['lat'] }
+const CLIENTS = arg('clients', 'switchyard,router,router_cached,router_redis,jaf,openai,undici').split(',')
+// The router runs beside the bare provider for its overhead, its cache hits and its memory; with
+// its state in Redis, for what one admission round trip per call adds.
+const PLAN = { router: ['lat', 'tput', 'mem'], router_cached: ['lat'], router_redis: ['lat', 'tput'] }
 const planned = (client, scenario) => (PLAN[client] ? PLAN[client].includes(scenario) : scenario !== 'mem')
 const REPS = Number(arg('reps', 3))
 const SCENARIOS = arg('scenarios', 'lat,tput,stream1,stream16,ttfc,rss,mem').split(',')
@@ -31,11 +33,30 @@ if (!existsSync(MOCK) || statSync(MOCK).mtimeMs < Math.max(...MOCK_SRC)) {
 const mock = spawn(MOCK, [], { stdio: ['ignore', 'pipe', 'inherit'] })
 let child = null
 let shuttingDown = false
-const cleanup = () => { child?.kill('SIGKILL'); mock.kill('SIGKILL') }
+// A local redis-server for the Redis-backed router (Debian's package, scripts/install-redis.sh).
+const redis = CLIENTS.includes('router_redis') ? await startRedis() : null
+const cleanup = () => { child?.kill('SIGKILL'); mock.kill('SIGKILL'); redis?.proc.kill('SIGKILL') }
 process.on('exit', cleanup)
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(130))
 process.on('uncaughtException', (e) => { console.error(e); process.exit(1) })
 mock.on('exit', (code, sig) => { if (!shuttingDown) { console.error(`mock upstream died (${code ?? sig})`); process.exit(1) } })
+
+async function startRedis() {
+  if (spawnSync('redis-server', ['--version']).status !== 0) {
+    console.log('⚠️  redis-server not found (bash scripts/install-redis.sh): router_redis is skipped.')
+    return null
+  }
+  const redisPort = await new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) })
+  })
+  const proc = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  for (let i = 0; i < 100 && spawnSync('redis-cli', ['-p', String(redisPort), 'PING']).stdout?.toString().trim() !== 'PONG'; i++) {
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return { proc, port: redisPort }
+}
+if (redis) process.env.SWITCHYARD_BENCH_REDIS_PORT = String(redis.port)
+else if (CLIENTS.includes('router_redis')) CLIENTS.splice(CLIENTS.indexOf('router_redis'), 1)
 
 const port = await new Promise((resolve, reject) => {
   let out = ''
@@ -196,6 +217,8 @@ const ratios = [
   ['router over one deployment: added CPU/request c=64', minus(get('router', 'tput', 'cpu_us_per_req'), sy('tput', 'cpu_us_per_req')), '≤', 15, ' µs'],
   ['router over one deployment: added p50 latency c=1', minus(get('router', 'lat', 'p50_us'), sy('lat', 'p50_us')), '≤', 15, ' µs'],
   ['router cache hit p50 ÷ bare call p50', ratio(get('router_cached', 'lat', 'p50_us'), sy('lat', 'p50_us')), '≤', 0.2, '×'],
+  ['Redis-backed router (an rpm admission per call): added p50 latency c=1 over the local router', minus(get('router_redis', 'lat', 'p50_us'), get('router', 'lat', 'p50_us')), '≤', 1000, ' µs'],
+  ['Redis-backed router: added CPU/request c=64 over the local router', minus(get('router_redis', 'tput', 'cpu_us_per_req'), get('router', 'tput', 'cpu_us_per_req')), '≤', 1000, ' µs'],
   ['router RSS growth over 100k calls', get('router', 'mem', 'rss_growth_mib'), '≤', 8, ' MiB'],
   ['router pick among 1,000 deployments (slowest strategy)', picks.length ? Math.max(...picks.map((p) => p.ns_per_pick)) / 1000 : undefined, '≤', 5, ' µs'],
 ].map(([name, v, op, target, unit]) => ({ name, value: v, target: `${op} ${target}${unit}`, pass: v === undefined ? null : op === '≥' ? v >= target : v <= target, unit }))

@@ -142,9 +142,8 @@ for i = 1, m do
 end
 for i = 1, n do
   local limit = tonumber(ARGV[4 + i])
-  if limit >= 0 and tonumber(redis.call('GET', KEYS[1 + i]) or '0') >= limit then
-    return {2, i - 1}
-  end
+  local c = tonumber(redis.call('GET', KEYS[1 + i]) or '0')
+  if limit >= 0 and c >= limit then return {2, i - 1, c} end
 end
 local counts = {0}
 for i = 1, n do
@@ -355,7 +354,15 @@ impl Inner {
                     }),
                 }
             }
-            2 => Admitted::Full,
+            2 => {
+                // Full in Redis: the mirror learns it, so the next pick looks elsewhere.
+                if let Some(&(s, _)) = a.reserve.get(int(reply.get(1)).max(0) as usize) {
+                    let (_, tokens) = self.local.usage(s, a.now);
+                    let count = int(reply.get(2)).max(0) as u64;
+                    self.local.raise_usage(s, (count, tokens), a.now);
+                }
+                Admitted::Full
+            }
             3 => Admitted::OverBudget {
                 index: int(reply.get(1)).max(0) as usize,
                 spent_usd: match reply.get(2) {
