@@ -26,15 +26,19 @@ fn start_redis() -> Server {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("redis-server is installed (bash scripts/install-redis.sh)");
+    // Held from here on, so the server is killed and waited for on every path.
+    let server = Server {
+        child: Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (bash scripts/install-redis.sh)"),
+        port,
+    };
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Server { child, port };
+            return server;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
