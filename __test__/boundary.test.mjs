@@ -187,7 +187,9 @@ describe('bad input is a typed error naming its path', () => {
       [{ model_list: [{ ...base, litellm_params: { ...base.litellm_params, model: KEY } }] }, 'model_list[0].litellm_params.model'],
       [{ model_list: [base], router_settings: { retry_policy: { [KEY]: 1 } } }, 'retry_policy'],
       [{ model_list: [base], router_settings: { hedge: { delay_ms: 'soon' } } }, 'hedge'],
-      [{ model_list: [base], litellm_settings: { cache: true, cache_params: { type: 'redis' } } }, 'cache_params.type'],
+      [{ model_list: [base], litellm_settings: { cache: true, cache_params: { type: 'memcached' } } }, 'cache_params.type'],
+      [{ model_list: [base], router_settings: { redis_host: '127.0.0.1', redis_port: 70000 } }, 'redis_port'],
+      [{ model_list: [base], router_settings: { redis_url: `${KEY}://nowhere` } }, 'redis_url'],
       ['/no/such/config.yaml', 'config.yaml'],
     ]
     for (const [config, path] of bad) assertInvalid(throwsSync(() => sy.makeRouter(config)), path)

@@ -161,6 +161,28 @@ describe('four processes, one Redis', () => {
   })
 })
 
+describe('stats across processes', () => {
+  test("stats() adds every process's calls, tokens and cost under shared", async () => {
+    const workers = await startWorkers(2, { model_list: [dep('g', 0, { model: 'openai/gpt-4o-mini' })], router_settings: redisSettings() })
+    try {
+      await workers.all({ request: question(), vary: 'stats', count: 5 })
+      let stats
+      for (let i = 0; i < 40 && (stats?.model_stats.g.shared?.calls ?? 0) < 10; i++) {
+        await sleep(100) // shared once a second
+        stats = await workers.stats(0)
+      }
+      const group = stats.model_stats.g
+      assert.equal(group.calls, 5, 'this process: its own calls')
+      assert.equal(group.shared.calls, 10, 'shared: both processes')
+      assert.equal(group.shared.total_tokens, 10 * 11)
+      assert.ok(Math.abs(group.shared.cost_usd - 2 * group.cost_usd) < 1e-12 && group.cost_usd > 0)
+      assert.equal(group.deployments['g-0'].shared.calls, 10)
+    } finally {
+      await workers.close()
+    }
+  })
+})
+
 describe('what Redis holds', () => {
   test('keys are namespaced per app and nothing secret is written', async () => {
     const app = (namespace) =>

@@ -525,10 +525,17 @@ export interface UsageStats {
 }
 
 /** Seed 002's `model_stats`, per group and per deployment. */
+/** Calls, errors, tokens and cost of every process sharing the router's Redis (refreshed each second). */
+export type SharedUsageStats = Omit<UsageStats, 'latency_ms' | 'ttft_ms'>
+
 export interface RouterStats {
   model_stats: Record<
     string,
-    UsageStats & { deployments: Record<string, UsageStats & { provider: string; model: string; cooling_until_ms: number | null }> }
+    UsageStats & {
+      /** With Redis: every process's figures together. */
+      shared?: SharedUsageStats
+      deployments: Record<string, UsageStats & { provider: string; model: string; cooling_until_ms: number | null; shared?: SharedUsageStats }>
+    }
   >
 }
 

@@ -123,6 +123,7 @@ impl Router {
     pub(crate) fn record_call(&self, group: &str, outcome: &Outcome) {
         if let Some(g) = self.groups.get(group) {
             g.counters.record(outcome);
+            self.state.record_outcome(g.slot, outcome);
         }
     }
 
@@ -308,12 +309,14 @@ impl Router {
                             model: dep.model.clone(),
                             cooling_until_ms: self.state.cooling_until(d, now),
                             stats: self.counters[d].snapshot(),
+                            shared: self.state.shared_totals(d),
                         };
                         (dep.id.clone(), stats)
                     })
                     .collect();
                 let stats = GroupStats {
                     stats: g.counters.snapshot(),
+                    shared: self.state.shared_totals(g.slot),
                     deployments,
                 };
                 (g.name.clone(), stats)

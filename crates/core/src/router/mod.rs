@@ -418,6 +418,7 @@ impl Router {
     /// Count one attempt on deployment `d`.
     fn record(&self, d: usize, outcome: &Outcome) {
         self.counters[d].record(outcome);
+        self.state.record_outcome(d, outcome);
         let tokens = outcome.usage.map_or(0, |u| u.total_tokens);
         if tokens > 0 {
             let now = now_ms();

@@ -15,6 +15,7 @@ use futures_util::future::{self, BoxFuture};
 use lru::LruCache;
 
 use super::cache::Cached;
+use super::stats::{Outcome, TotalsSnapshot};
 
 /// Milliseconds since the Unix epoch: wall-clock time, so several processes agree on deadlines.
 pub fn now_ms() -> u64 {
@@ -99,6 +100,13 @@ pub trait RouterState: Send + Sync {
     fn cache_get(&self, key: &str, now: u64) -> Option<Arc<Cached>>;
     /// Store `value` under `key` until `expires` (ms since the epoch).
     fn cache_put(&self, key: String, value: Arc<Cached>, expires: u64);
+    /// Count a finished attempt (a deployment's slot) or call (a group's) where every process
+    /// can see it; this process's own figures are the router's counters.
+    fn record_outcome(&self, _s: usize, _outcome: &Outcome) {}
+    /// Every process's figures for slot `s`, when the state is shared.
+    fn shared_totals(&self, _s: usize) -> Option<TotalsSnapshot> {
+        None
+    }
     /// Whether a shared backend is unreachable, so this process runs on its local state alone.
     fn degraded(&self) -> bool {
         false

@@ -76,8 +76,9 @@ impl Histogram {
 /// Cost is kept in nano-dollars so it adds up atomically.
 const NANO: f64 = 1e9;
 
+/// Calls, errors, tokens and cost, added up atomically.
 #[derive(Default)]
-pub struct Counters {
+pub struct Totals {
     calls: AtomicU64,
     errors: AtomicU64,
     input_tokens: AtomicU64,
@@ -85,11 +86,9 @@ pub struct Counters {
     cached_tokens: AtomicU64,
     reasoning_tokens: AtomicU64,
     cost_nano_usd: AtomicU64,
-    pub latency: Histogram,
-    pub ttft: Histogram,
 }
 
-impl Counters {
+impl Totals {
     pub fn record(&self, outcome: &Outcome) {
         self.calls.fetch_add(1, Ordering::Relaxed);
         if !outcome.ok {
@@ -109,6 +108,63 @@ impl Counters {
             self.cost_nano_usd
                 .fetch_add((cost * NANO).round() as u64, Ordering::Relaxed);
         }
+    }
+
+    /// The figures so far; with `reset`, they start over from zero (what was taken is the
+    /// delta since the last take).
+    fn read(&self, reset: bool) -> TotalsSnapshot {
+        let n = |c: &AtomicU64| {
+            if reset {
+                c.swap(0, Ordering::Relaxed)
+            } else {
+                c.load(Ordering::Relaxed)
+            }
+        };
+        let (input, output) = (n(&self.input_tokens), n(&self.output_tokens));
+        TotalsSnapshot {
+            calls: n(&self.calls),
+            errors: n(&self.errors),
+            input_tokens: input,
+            output_tokens: output,
+            cached_tokens: n(&self.cached_tokens),
+            reasoning_tokens: n(&self.reasoning_tokens),
+            total_tokens: input + output,
+            cost_usd: n(&self.cost_nano_usd) as f64 / NANO,
+        }
+    }
+
+    pub fn snapshot(&self) -> TotalsSnapshot {
+        self.read(false)
+    }
+
+    /// Put back figures taken but not delivered.
+    pub fn add(&self, t: &TotalsSnapshot) {
+        let add = |c: &AtomicU64, n: u64| c.fetch_add(n, Ordering::Relaxed);
+        add(&self.calls, t.calls);
+        add(&self.errors, t.errors);
+        add(&self.input_tokens, t.input_tokens);
+        add(&self.output_tokens, t.output_tokens);
+        add(&self.cached_tokens, t.cached_tokens);
+        add(&self.reasoning_tokens, t.reasoning_tokens);
+        add(&self.cost_nano_usd, (t.cost_usd * NANO).round() as u64);
+    }
+
+    /// What was added since the last take.
+    pub fn take(&self) -> TotalsSnapshot {
+        self.read(true)
+    }
+}
+
+#[derive(Default)]
+pub struct Counters {
+    pub totals: Totals,
+    pub latency: Histogram,
+    pub ttft: Histogram,
+}
+
+impl Counters {
+    pub fn record(&self, outcome: &Outcome) {
+        self.totals.record(outcome);
         if let Some(l) = outcome.latency {
             self.latency.record(l);
         }
@@ -118,16 +174,8 @@ impl Counters {
     }
 
     pub fn snapshot(&self) -> StatsSnapshot {
-        let n = |c: &AtomicU64| c.load(Ordering::Relaxed);
         StatsSnapshot {
-            calls: n(&self.calls),
-            errors: n(&self.errors),
-            input_tokens: n(&self.input_tokens),
-            output_tokens: n(&self.output_tokens),
-            cached_tokens: n(&self.cached_tokens),
-            reasoning_tokens: n(&self.reasoning_tokens),
-            total_tokens: n(&self.input_tokens) + n(&self.output_tokens),
-            cost_usd: n(&self.cost_nano_usd) as f64 / NANO,
+            totals: self.totals.snapshot(),
             latency_ms: self.latency.summary(),
             ttft_ms: self.ttft.summary(),
         }
@@ -162,8 +210,8 @@ pub struct Percentiles {
     pub p99: f64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct StatsSnapshot {
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct TotalsSnapshot {
     pub calls: u64,
     pub errors: u64,
     pub input_tokens: u64,
@@ -172,6 +220,12 @@ pub struct StatsSnapshot {
     pub reasoning_tokens: u64,
     pub total_tokens: u64,
     pub cost_usd: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StatsSnapshot {
+    #[serde(flatten)]
+    pub totals: TotalsSnapshot,
     pub latency_ms: Option<Percentiles>,
     pub ttft_ms: Option<Percentiles>,
 }
@@ -186,6 +240,9 @@ pub struct RouterStats {
 pub struct GroupStats {
     #[serde(flatten)]
     pub stats: StatsSnapshot,
+    /// Every process's figures together, when the state is shared (Redis).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared: Option<TotalsSnapshot>,
     pub deployments: BTreeMap<String, DeploymentStats>,
 }
 
@@ -196,6 +253,8 @@ pub struct DeploymentStats {
     pub cooling_until_ms: Option<u64>,
     #[serde(flatten)]
     pub stats: StatsSnapshot,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared: Option<TotalsSnapshot>,
 }
 
 #[cfg(test)]
@@ -233,13 +292,14 @@ mod tests {
                 ttft: None,
             });
         }
-        let s = c.snapshot();
+        let snapshot = c.snapshot();
+        assert!(snapshot.ttft_ms.is_none());
+        let s = snapshot.totals;
         assert_eq!(
             (s.calls, s.errors, s.input_tokens, s.output_tokens),
             (2, 1, 20, 10)
         );
         assert!((s.cost_usd - 0.002).abs() < 1e-12);
         assert_eq!(s.total_tokens, 30);
-        assert!(s.ttft_ms.is_none());
     }
 }

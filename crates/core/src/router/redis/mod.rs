@@ -12,24 +12,27 @@
 //!   calls say so in an event; shared state resumes once Redis answers again.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
+
+mod keys;
+mod scripts;
+mod sync;
+
+use std::sync::Mutex;
 
 use futures_util::future::{self, BoxFuture};
 use redis::aio::ConnectionManager;
 use redis::{Client, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, Script, Value};
 use tokio::sync::mpsc;
 
+use self::keys::{Keys, Write};
+use self::sync::{drain, mirror, PROBE_AT_MOST};
 use super::cache::Cached;
-use super::state::{now_ms, Admission, Admitted, Budget, MemoryState, RouterState, WINDOW_MS};
+use super::state::{Admission, Admitted, Budget, MemoryState, RouterState, WINDOW_MS};
+use super::stats::{Outcome, Totals, TotalsSnapshot};
 use crate::error::Error;
 
-/// How often the local mirror is refreshed while Redis answers.
-const SYNC_EVERY: Duration = Duration::from_millis(50);
-/// The longest wait between probes while Redis does not answer.
-const PROBE_AT_MOST: Duration = Duration::from_secs(2);
-/// Writes sent in one pipeline at most.
-const PIPELINE_WRITES: usize = 512;
 /// Held (in-flight) spend of a process that died is released after this long.
 const HELD_TTL_MS: u64 = 3_600_000;
 
@@ -69,114 +72,6 @@ pub struct RedisOptions {
     pub timeout: Duration,
 }
 
-/// Names of the keys, all under the namespace.
-struct Keys {
-    ns: String,
-    /// Deployment ids, then `group:<name>` for each group's slot.
-    slots: Vec<String>,
-    deployments: usize,
-}
-
-impl Keys {
-    fn window(now: u64) -> u64 {
-        now / WINDOW_MS
-    }
-    fn requests(&self, s: usize, now: u64) -> String {
-        format!("{}:rpm:{}:{}", self.ns, self.slots[s], Self::window(now))
-    }
-    fn tokens(&self, s: usize, now: u64) -> String {
-        format!("{}:tpm:{}:{}", self.ns, self.slots[s], Self::window(now))
-    }
-    fn cooldown(&self, d: usize) -> String {
-        format!("{}:cool:{}", self.ns, self.slots[d])
-    }
-    fn cache(&self, key: &str) -> String {
-        format!("{}:cache:{key}", self.ns)
-    }
-    fn spent(&self, b: &Budget, now: u64) -> String {
-        format!("{}:spent:{}:{}", self.ns, b.id, b.window(now))
-    }
-    fn held(&self, b: &Budget, now: u64) -> String {
-        format!("{}:held:{}:{}", self.ns, b.id, b.window(now))
-    }
-}
-
-/// A write the queue sends to Redis in the next pipeline.
-enum Write {
-    /// Add `n` to a per-minute counter.
-    Count {
-        key: String,
-        n: u64,
-    },
-    Cooldown {
-        key: String,
-        until: u64,
-    },
-    Cache {
-        key: String,
-        value: String,
-        expires: u64,
-    },
-    Settle {
-        spent: String,
-        held: String,
-        estimate: f64,
-        actual: f64,
-        ttl_ms: u64,
-    },
-}
-
-// Budgets first, then limits, then count: all or nothing, in one atomic step.
-const ADMIT: &str = r#"
-local n, m, estimate = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-if KEYS[1] ~= '' then
-  local hit = redis.call('GET', KEYS[1])
-  if hit then return {1, hit, redis.call('PEXPIRETIME', KEYS[1])} end
-end
-for i = 1, m do
-  local spent = tonumber(redis.call('GET', KEYS[1 + n + 2 * i - 1]) or '0')
-  local held = tonumber(redis.call('GET', KEYS[1 + n + 2 * i]) or '0')
-  if spent + held + estimate > tonumber(ARGV[4 + n + i]) then
-    return {3, i - 1, tostring(spent + held)}
-  end
-end
-for i = 1, n do
-  local limit = tonumber(ARGV[4 + i])
-  local c = tonumber(redis.call('GET', KEYS[1 + i]) or '0')
-  if limit >= 0 and c >= limit then return {2, i - 1, c} end
-end
-local counts = {0}
-for i = 1, n do
-  local c = redis.call('INCR', KEYS[1 + i])
-  if c == 1 then redis.call('PEXPIRE', KEYS[1 + i], ARGV[4]) end
-  counts[i + 1] = c
-end
-for i = 1, m do
-  redis.call('INCRBYFLOAT', KEYS[1 + n + 2 * i], estimate)
-  redis.call('PEXPIRE', KEYS[1 + n + 2 * i], ARGV[4 + n + m + i])
-end
-return counts
-"#;
-
-// Re-cooling extends a cooldown, never shortens it; the key lives exactly as long.
-const COOL_DOWN: &str = r#"
-local deadline = tonumber(ARGV[1])
-if deadline > tonumber(redis.call('GET', KEYS[1]) or '0') then
-  redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[1])
-end
-return 1
-"#;
-
-const SETTLE: &str = r#"
-local held = tonumber(redis.call('GET', KEYS[2]) or '0') - tonumber(ARGV[1])
-if held > 1e-12 then redis.call('SET', KEYS[2], tostring(held), 'KEEPTTL') else redis.call('DEL', KEYS[2]) end
-if tonumber(ARGV[2]) > 0 then
-  redis.call('INCRBYFLOAT', KEYS[1], ARGV[2])
-  if tonumber(ARGV[3]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-end
-return 1
-"#;
-
 /// Router state in Redis, mirrored locally.
 pub struct RedisState {
     inner: Arc<Inner>,
@@ -190,6 +85,10 @@ struct Inner {
     healthy: AtomicBool,
     writes: mpsc::UnboundedSender<Write>,
     admit: Script,
+    /// Per slot: what this process counted since the last flush to Redis.
+    unflushed: Vec<Totals>,
+    /// Per slot: every process's figures, as last read from Redis.
+    shared: Mutex<Vec<Option<TotalsSnapshot>>>,
 }
 
 fn connection_info(target: &RedisTarget) -> Result<redis::ConnectionInfo, Error> {
@@ -249,6 +148,7 @@ impl RedisState {
         let conn = ConnectionManager::new_lazy_with_config(client, config)
             .map_err(|e| Error::Internal(format!("redis: {}", e.code().unwrap_or("error"))))?;
         let (writes, queue) = mpsc::unbounded_channel();
+        let slot_count = slots.len();
         let inner = Arc::new(Inner {
             local: MemoryState::with_cache_size(slots.len(), cache_entries),
             conn,
@@ -260,7 +160,9 @@ impl RedisState {
             timeout: options.timeout,
             healthy: AtomicBool::new(true),
             writes,
-            admit: Script::new(ADMIT),
+            admit: Script::new(scripts::ADMIT),
+            unflushed: (0..slot_count).map(|_| Totals::default()).collect(),
+            shared: Mutex::new(vec![None; slot_count]),
         });
         tokio::spawn(mirror(Arc::downgrade(&inner)));
         tokio::spawn(drain(Arc::downgrade(&inner), queue));
@@ -487,120 +389,13 @@ impl RouterState for RedisState {
     fn spent(&self, budget: &Budget, now: u64) -> f64 {
         self.inner.local.spent(budget, now)
     }
-}
 
-/// Keep the local mirror current: cooldowns and this minute's counts of every slot. Probes with
-/// backoff while Redis does not answer; ends with the state.
-async fn mirror(state: Weak<Inner>) {
-    let mut wait = SYNC_EVERY;
-    loop {
-        tokio::time::sleep(wait).await;
-        let Some(inner) = state.upgrade() else { return };
-        let now = now_ms();
-        let keys = &inner.keys;
-        let slots = keys.slots.len();
-        let mut pipe = redis::pipe();
-        pipe.cmd("MGET");
-        for d in 0..keys.deployments {
-            pipe.arg(keys.cooldown(d));
-        }
-        pipe.cmd("MGET");
-        for s in 0..slots {
-            pipe.arg(keys.requests(s, now));
-        }
-        pipe.cmd("MGET");
-        for s in 0..slots {
-            pipe.arg(keys.tokens(s, now));
-        }
-        let mut conn = inner.conn.clone();
-        let reply = tokio::time::timeout(
-            Duration::from_secs(1),
-            pipe.query_async::<(Vec<Option<u64>>, Vec<Option<u64>>, Vec<Option<u64>>)>(&mut conn),
-        )
-        .await;
-        match reply {
-            Ok(Ok((cooling, requests, tokens))) => {
-                for (d, until) in cooling.into_iter().enumerate() {
-                    if let Some(until) = until.filter(|&u| u > now) {
-                        inner.local.cool_down(d, until);
-                    }
-                }
-                for s in 0..slots {
-                    let shared = (
-                        requests.get(s).copied().flatten().unwrap_or(0),
-                        tokens.get(s).copied().flatten().unwrap_or(0),
-                    );
-                    inner.local.raise_usage(s, shared, now);
-                }
-                inner.set_health(true, "");
-                wait = SYNC_EVERY;
-            }
-            _ => {
-                inner.set_health(false, "mirror refresh failed");
-                wait = (wait * 2).min(PROBE_AT_MOST);
-            }
-        }
+    fn record_outcome(&self, s: usize, outcome: &Outcome) {
+        self.inner.unflushed[s].record(outcome);
     }
-}
 
-/// Send queued writes in pipelines. While Redis is down, writes are dropped: the local state
-/// has them, and the shared counts of one minute matter less than never blocking a call.
-async fn drain(state: Weak<Inner>, mut queue: mpsc::UnboundedReceiver<Write>) {
-    let mut batch = Vec::with_capacity(PIPELINE_WRITES);
-    while queue.recv_many(&mut batch, PIPELINE_WRITES).await > 0 {
-        let Some(inner) = state.upgrade() else { return };
-        let mut pipe = redis::pipe();
-        for w in batch.drain(..) {
-            match w {
-                Write::Count { key, n } => {
-                    pipe.cmd("INCRBY").arg(&key).arg(n).ignore();
-                    pipe.cmd("PEXPIRE").arg(&key).arg(2 * WINDOW_MS).ignore();
-                }
-                Write::Cooldown { key, until } => {
-                    // EVAL, not EVALSHA: a pipeline cannot load a script Redis lost.
-                    pipe.cmd("EVAL")
-                        .arg(COOL_DOWN)
-                        .arg(1)
-                        .arg(key)
-                        .arg(until)
-                        .ignore();
-                }
-                Write::Cache {
-                    key,
-                    value,
-                    expires,
-                } => {
-                    pipe.cmd("SET")
-                        .arg(key)
-                        .arg(value)
-                        .arg("PXAT")
-                        .arg(expires)
-                        .ignore();
-                }
-                Write::Settle {
-                    spent,
-                    held,
-                    estimate,
-                    actual,
-                    ttl_ms,
-                } => {
-                    pipe.cmd("EVAL")
-                        .arg(SETTLE)
-                        .arg(2)
-                        .arg(spent)
-                        .arg(held)
-                        .arg(estimate)
-                        .arg(actual)
-                        .arg(ttl_ms)
-                        .ignore();
-                }
-            }
-        }
-        let mut conn = inner.conn.clone();
-        match tokio::time::timeout(Duration::from_secs(1), pipe.query_async::<()>(&mut conn)).await
-        {
-            Ok(Ok(())) => {}
-            _ => inner.set_health(false, "write failed"),
-        }
+    fn shared_totals(&self, s: usize) -> Option<TotalsSnapshot> {
+        let shared = self.inner.shared.lock().unwrap_or_else(|p| p.into_inner());
+        shared.get(s).copied().flatten()
     }
 }
