@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { throwsSync } from './support/assertions.mjs'
+
 const require = createRequire(import.meta.url)
 const { makeRouter } = require('../lib/index.js')
 const { startMockUpstream, completion } = require('../lib/testing.js')
@@ -249,6 +251,60 @@ litellm_settings:
       assert.ok(scan(port).some((k) => k.startsWith('litellm.caching:cache:')))
     } finally {
       for (const name of ['SWITCHYARD_TEST_REDIS_KEY', 'REDIS_HOST', 'REDIS_PORT']) delete process.env[name]
+    }
+  })
+})
+
+describe('TLS and ACLs', () => {
+  /** A CA and a server certificate for 127.0.0.1, made with openssl. */
+  function certificates() {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-redis-tls-'))
+    const ssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' })
+    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=switchyard-test-ca')
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost')
+    writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
+    ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf')
+    return dir
+  }
+
+  test('rediss:// with a private CA and an ACL user shares state; a wrong password falls back locally', async () => {
+    const dir = certificates()
+    const tlsPort = await freePort()
+    const server = spawn('redis-server', [
+      '--port', '0', '--tls-port', String(tlsPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--tls-cert-file', join(dir, 'server.crt'), '--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file', join(dir, 'ca.crt'), '--tls-auth-clients', 'no',
+      '--user', 'default', 'off', '--user', 'app', 'on', '>s3cret-redis-pw', '~*', '+@all',
+    ], { stdio: 'ignore' })
+    const tlsCli = (...args) => execFileSync('redis-cli', ['--tls', '--cacert', join(dir, 'ca.crt'), '-p', String(tlsPort), '--user', 'app', '--pass', 's3cret-redis-pw', '--no-auth-warning', ...args], { encoding: 'utf8' })
+    try {
+      for (let i = 0; i < 100; i++) {
+        try { if (tlsCli('PING').trim() === 'PONG') break } catch {}
+        await sleep(50)
+      }
+      const shared = (password, namespace) => {
+        const events = []
+        const router = makeRouter(
+          {
+            model_list: [dep('g', 0, { rpm: 100 })],
+            router_settings: { redis_url: `rediss://app:${password}@127.0.0.1:${tlsPort}`, redis_ssl_ca_certs: join(dir, 'ca.crt'), redis_namespace: namespace },
+          },
+          { onEvent: (e) => events.push(e) },
+        )
+        return { router, events }
+      }
+      const good = shared('s3cret-redis-pw', 'tls-good')
+      await good.router.complete(question())
+      assert.ok(!good.events.some((e) => e.type === 'state_unavailable'), JSON.stringify(good.events))
+      assert.equal(tlsCli('GET', `tls-good:rpm:g-0:${Math.floor(Date.now() / 60_000)}`).trim(), '1', 'counted in Redis, over TLS')
+
+      const bad = shared('wrong-password', 'tls-bad')
+      await bad.router.complete(question())
+      assert.ok(bad.events.some((e) => e.type === 'state_unavailable'), 'refused by the ACL: the call ran on local state')
+      const err = throwsSync(() => makeRouter({ model_list: [dep('g', 0)], router_settings: { redis_host: '127.0.0.1', redis_ssl: true, redis_ssl_ca_certs: join(dir, 'missing.crt') } }))
+      assert.equal(err.kind, 'invalid_input')
+      assert.match(err.message, /redis_ssl_ca_certs/)
+    } finally {
+      server.kill('SIGKILL')
     }
   })
 })

@@ -54,6 +54,7 @@ fn state(port: u16, namespace: &str) -> RedisState {
             password: None,
             tls: false,
         },
+        ca_cert: None,
         namespace: namespace.into(),
         timeout: Duration::from_secs(1),
     };

@@ -192,6 +192,21 @@ fn redis_options(config: &RouterConfig, ids: &[&str]) -> Result<Option<RedisOpti
             }
         }
     };
+    let ca_path = pick(
+        text(&r.redis_ssl_ca_certs),
+        text(&c.ssl_ca_certs),
+        "REDIS_SSL_CA_CERTS",
+    );
+    let ca_cert = ca_path
+        .map(|path| {
+            std::fs::read(&path).map_err(|_| {
+                invalid(
+                    "router_settings.redis_ssl_ca_certs",
+                    "could not read the file",
+                )
+            })
+        })
+        .transpose()?;
     // Processes of one app share keys; another app's config gets its own namespace.
     let namespace = r
         .redis_namespace
@@ -205,6 +220,7 @@ fn redis_options(config: &RouterConfig, ids: &[&str]) -> Result<Option<RedisOpti
         });
     Ok(Some(RedisOptions {
         target,
+        ca_cert,
         namespace,
         timeout: r.redis_timeout_ms.map_or(DEFAULT_REDIS_TIMEOUT, |ms| {
             Duration::from_secs_f64(ms.0 / 1000.0)

@@ -178,6 +178,8 @@ pub struct RedisSettings {
     pub redis_username: Option<Secretish>,
     pub redis_password: Option<Secretish>,
     pub redis_ssl: Option<bool>,
+    /// A PEM file of the CA that signed the server's certificate, when it is not a public one.
+    pub redis_ssl_ca_certs: Option<Secretish>,
     /// Prefix of every key (default: one derived from the deployments).
     pub redis_namespace: Option<String>,
     /// The longest a call waits for Redis before going on with local state.
@@ -237,6 +239,7 @@ pub struct CacheParams {
     #[serde(alias = "redis_url")]
     pub url: Option<Secretish>,
     pub ssl: Option<bool>,
+    pub ssl_ca_certs: Option<Secretish>,
     pub namespace: Option<String>,
     #[serde(flatten)]
     pub other: BTreeMap<String, Value>,

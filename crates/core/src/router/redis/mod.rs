@@ -66,6 +66,8 @@ impl std::fmt::Debug for RedisTarget {
 #[derive(Debug, Clone)]
 pub struct RedisOptions {
     pub target: RedisTarget,
+    /// PEM of the CA to trust for TLS instead of the public roots.
+    pub ca_cert: Option<Vec<u8>>,
     /// Prefix of every key, so two apps can share one Redis.
     pub namespace: String,
     /// The longest a call waits for Redis before it goes on with local state.
@@ -139,8 +141,20 @@ impl RedisState {
         deployments: usize,
         cache_entries: usize,
     ) -> Result<Self, Error> {
-        let client = Client::open(connection_info(&options.target)?)
-            .map_err(|_| Error::InvalidInput("router config: redis: not a valid target".into()))?;
+        let info = connection_info(&options.target)?;
+        let client = match &options.ca_cert {
+            Some(pem) => Client::build_with_tls(
+                info,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.clone()),
+                },
+            ),
+            None => Client::open(info),
+        }
+        .map_err(|_| {
+            Error::InvalidInput("router config: redis: not a valid target or CA".into())
+        })?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(1)))
             .set_response_timeout(Some(Duration::from_secs(1)))
