@@ -86,42 +86,28 @@ function buildRouter(configOrPath, options) {
   const open = () => {
     if (closed) throw invalidInput('the router was closed')
   }
-  // The native router behind the face every JAF provider uses: answers carry their events.
   // A hit in this process's cache is answered on this thread, without a trip through the runtime.
   const caching = nativeRouter.caching
-  const probe = (call) => caching && call?.noCache !== true
-  const client = {
-    async complete(body, group, handle, call) {
+  /** One routed call: `native` runs it, `cached` (when given) answers it at once from the cache. */
+  const routed = (native, cached) =>
+    async function (body, group, handle, call) {
       open()
       const options = { deadlineMs: opts.deadlineMs, events: listening, ...call }
-      const hit = probe(call) ? nativeRouter.completeCached(group, body, options) : null
+      const hit = cached && caching && call?.noCache !== true ? cached(group, body, options) : null
       if (hit) {
         emit(hit.events)
         return hit
       }
-      const answer = await nativeRouter.complete(group, body, options, handle)
+      const answer = await native(group, body, options, handle)
       // A failure's events are emitted once, when it is raised.
       if (answer.kind === undefined) emit(answer.events)
       return answer
-    },
-    async stream(body, group, handle, call) {
-      open()
-      const options = { deadlineMs: opts.deadlineMs, events: listening, ...call }
-      const hit = probe(call) ? nativeRouter.streamCached(group, body, options) : null
-      if (hit) {
-        emit(hit.events)
-        return hit
-      }
-      const stream = await nativeRouter.stream(group, body, options, handle)
-      if (stream.kind === undefined) emit(stream.events)
-      return stream
-    },
-    async embed(body, group, handle, call) {
-      open()
-      const answer = await nativeRouter.embed(group, body, { deadlineMs: opts.deadlineMs, events: listening, ...call }, handle)
-      if (answer.kind === undefined) emit(answer.events)
-      return answer
-    },
+    }
+  // The native router behind the face every JAF provider uses: answers carry their events.
+  const client = {
+    complete: routed((...a) => nativeRouter.complete(...a), (...a) => nativeRouter.completeCached(...a)),
+    stream: routed((...a) => nativeRouter.stream(...a), (...a) => nativeRouter.streamCached(...a)),
+    embed: routed((...a) => nativeRouter.embed(...a)),
   }
   const settle = (err) => {
     emit(err?.events)

@@ -88,24 +88,9 @@ fn settle<T, U>(
     ok: impl FnOnce(T, &Routed<()>) -> U,
 ) -> Outcome<U> {
     let events = events_of(&routed, true);
-    let Routed {
-        result,
-        events: list,
-        deployment,
-        usage,
-        cost,
-    } = routed;
+    let (result, served) = routed.split();
     match result {
-        Ok(value) => Either::A(ok(
-            value,
-            &Routed {
-                result: Ok(()),
-                events: list,
-                deployment,
-                usage,
-                cost,
-            },
-        )),
+        Ok(value) => Either::A(ok(value, &served)),
         Err(err) => {
             let mut f = failure(err, label);
             f.events = Some(events);
@@ -219,21 +204,13 @@ impl NativeRouter {
         body: String,
         options: Option<BindingCallOptions>,
     ) -> Option<RoutedAnswer> {
-        let wanted = wants_events(&options);
-        let call_options = options.map(CallOptions::from).unwrap_or_default();
-        let routed = self
-            .inner
-            .complete_cached(&group, body.as_bytes(), &call_options)?;
-        let events = events_of(&routed, wanted);
-        let Routed {
-            result,
-            deployment,
-            cost,
-            ..
-        } = routed;
-        result
-            .ok()
-            .map(|completion| completion_answer(completion, deployment, cost, events))
+        self.cached(
+            group,
+            body,
+            options,
+            Router::complete_cached,
+            |c, r, events, _| completion_answer(c, r.deployment, r.cost, events),
+        )
     }
 
     /// The replay this process's response cache holds for `stream(group, body)`, without a
@@ -245,19 +222,33 @@ impl NativeRouter {
         body: String,
         options: Option<BindingCallOptions>,
     ) -> Option<NativeStream> {
+        self.cached(
+            group,
+            body,
+            options,
+            Router::stream_cached,
+            |s, r, events, label| stream_answer(s, r.deployment, events, label),
+        )
+    }
+
+    /// A cache hit found now by `lookup`, shaped by `answer`.
+    fn cached<T, U>(
+        &self,
+        group: String,
+        body: String,
+        options: Option<BindingCallOptions>,
+        lookup: impl FnOnce(&Router, &str, &[u8], &CallOptions) -> Option<Routed<T>>,
+        answer: impl FnOnce(T, Routed<()>, serde_json::Value, &CallLabel) -> U,
+    ) -> Option<U> {
         let wanted = wants_events(&options);
         let call_options = options.map(CallOptions::from).unwrap_or_default();
-        let routed = self
-            .inner
-            .stream_cached(&group, body.as_bytes(), &call_options)?;
+        let routed = lookup(&self.inner, &group, body.as_bytes(), &call_options)?;
         let events = events_of(&routed, wanted);
         let label = CallLabel::new(PROVIDER, group);
-        let Routed {
-            result, deployment, ..
-        } = routed;
+        let (result, served) = routed.split();
         result
             .ok()
-            .map(|stream| stream_answer(stream, deployment, events, &label))
+            .map(|value| answer(value, served, events, &label))
     }
 
     /// One chat completion through `group` (a model group or task type). `body` is the request

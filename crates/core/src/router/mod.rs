@@ -122,6 +122,25 @@ pub struct Routed<T> {
 }
 
 impl<T> Routed<T> {
+    /// The result apart from how it was served.
+    pub fn split(self) -> (Result<T, Error>, Routed<()>) {
+        let Self {
+            result,
+            events,
+            deployment,
+            usage,
+            cost,
+        } = self;
+        let served = Routed {
+            result: Ok(()),
+            events,
+            deployment,
+            usage,
+            cost,
+        };
+        (result, served)
+    }
+
     /// An answer from the response cache: no deployment was called, nothing was spent.
     fn from_cache(value: T, usage: Option<Usage>, mut events: EventLog, group: String) -> Self {
         events.push(RouterEvent::CacheHit { group });
