@@ -177,6 +177,19 @@ describe('routed calls', () => {
     assert.deepEqual(attemptsOf(call), [])
   })
 
+  test('Redis unreachable: a switchyard.state_unavailable event on the call span', async () => {
+    const closed = await new Promise((resolve) => {
+      const server = require('node:net').createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address()
+        server.close(() => resolve(port))
+      })
+    })
+    const router = makeRouter({ model_list: [dep('g', 0, { rpm: 10 })], router_settings: { redis_host: '127.0.0.1', redis_port: closed } })
+    await router.complete({ model: 'g', messages })
+    const event = callSpan().events.find((e) => e.name === 'switchyard.state_unavailable')
+    assert.equal(event?.attributes['switchyard.backend'], 'redis')
+  })
+
   test('embeddings: operation embeddings, input tokens', async () => {
     const router = makeRouter({ model_list: [dep('e', 0)] })
     mocks[0].reply({ json: { object: 'list', model: 'embed-0', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], usage: { prompt_tokens: 4, total_tokens: 4 } } })

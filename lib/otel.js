@@ -170,6 +170,9 @@ function attempts(call, events, error) {
       case 'cache_hit':
         routing['switchyard.cache_hit'] = true
         break
+      case 'state_unavailable':
+        call.span.addEvent('switchyard.state_unavailable', { 'switchyard.backend': e.backend }, e.atMs)
+        break
     }
   }
   // Wall-clock, as the events are.
