@@ -93,6 +93,15 @@ export interface BindingCallOptions {
    * @default true
    */
   events?: boolean
+  /**
+   * An app-level caller id for governance (never a provider credential); hashed in the
+   * core before it names a rule, a budget or an event.
+   */
+  key?: string
+  /** Labels governance rules select the call by (`pii`, `free-tier`). */
+  tags?: Array<string>
+  /** The run the call belongs to, for `max_cost_per_run`. */
+  runId?: string
 }
 
 /**
@@ -254,6 +263,8 @@ export interface NativeFailure {
   retryAfter?: number
   /** For routed calls: what the router did before it gave up. */
   events?: any
+  /** For `policy` and `budget_exceeded`: the governance rule that refused the call. */
+  rule?: string
 }
 
 /** Every alias and the provider id it stands for. */

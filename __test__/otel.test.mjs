@@ -162,6 +162,19 @@ describe('routed calls', () => {
     assert.equal(attempt.status.code, SpanStatusCode.ERROR)
   })
 
+  test('a governance refusal: error.type policy, a switchyard.policy_denied event, no attempt span', async () => {
+    const router = makeRouter({ model_list: [dep('g', 0)], governance: { tags: { free: { deny: ['g'] } } } })
+    const err = await router.complete({ model: 'g', messages }, { tags: ['free'] }).catch((e) => e)
+    assert.equal(err.kind, 'policy')
+    const call = callSpan()
+    assert.equal(call.attributes['error.type'], 'policy')
+    assert.deepEqual(
+      call.events.map((e) => [e.name, e.attributes['switchyard.rule']]),
+      [['switchyard.policy_denied', 'governance.tags.free.deny']],
+    )
+    assert.deepEqual(attemptsOf(call), [])
+  })
+
   test('a cache hit: switchyard.cache_hit, no attempt span', async () => {
     const router = makeRouter({ model_list: [dep('g', 0)], litellm_settings: { cache: true } })
     mocks[0].reply({ json: completion({ content: 'cached', model: 'served-0', usage }) })

@@ -72,6 +72,7 @@ class SwitchyardError extends Error {
     if (fields.delivered !== undefined) this.delivered = fields.delivered
     if (fields.events !== undefined && fields.events !== null) this.events = fields.events
     if (fields.usage !== undefined) this.usage = fields.usage
+    if (fields.rule !== undefined && fields.rule !== null) this.rule = fields.rule
   }
 }
 

@@ -226,6 +226,8 @@ export type ErrorKind =
   | 'context_length_exceeded'
   | 'content_filter'
   | 'overloaded'
+  | 'policy'
+  | 'budget_exceeded'
 
 export declare const ERROR_KINDS: readonly ErrorKind[]
 
@@ -258,6 +260,8 @@ export declare class SwitchyardError extends Error {
   readonly usage?: Usage
   /** For `invalid_input` errors whose message is JAF's own: where the bad value was. */
   readonly path?: string
+  /** For `policy` and `budget_exceeded`: the governance rule that refused the call (`governance.tags.free.deny`). */
+  readonly rule?: string
   /** What a user callback (or getter) threw, when that is why the call failed. */
   readonly cause?: unknown
 }
@@ -483,7 +487,44 @@ export interface RouterConfig {
   litellm_settings?: Record<string, unknown>
   /** Task type → model group (seed 004's `[llm.routing]`). */
   task_routing?: Record<string, string>
+  /** Model rules, data residency and budgets, enforced before the call (see the README). */
+  governance?: GovernanceConfig
   [section: string]: unknown
+}
+
+/** A governance rule: model groups allowed and denied (`*` wildcards), and budgets in USD. */
+export interface GovernanceRule {
+  allow?: string[]
+  deny?: string[]
+  max_cost_per_day?: number
+  max_cost?: number
+}
+
+export interface GovernanceConfig {
+  /** For calls whose key has no entry in `keys` (its budgets count per key), and calls without a key. */
+  default?: GovernanceRule
+  /** Per app-level key, as written or as `sha256:<hex>`. */
+  keys?: Record<string, GovernanceRule>
+  tags?: Record<string, GovernanceRule>
+  /** Tag → the only deployments (by `model_info.id`) or providers its calls may reach. */
+  residency?: Record<string, { deployments?: string[]; providers?: string[] }>
+  max_cost_per_run?: number
+  max_cost_per_day?: number
+  /** Output tokens the estimate assumes when a request sets no `max_tokens` (default 4096). */
+  default_max_tokens?: number
+}
+
+/** Who a routed call is for, as governance sees it. */
+export interface RouterIdentity {
+  /** An app-level caller id (never a provider credential); hashed in the core, never echoed. */
+  key?: string
+  tags?: string[]
+  /** The run the call belongs to, for `max_cost_per_run`; JAF calls default to `state.runId`. */
+  runId?: string
+}
+
+export interface RouterCallOptions extends RouterIdentity {
+  signal?: AbortSignal
 }
 
 /** What the router did for a call; delivered to `onEvent`, and on a failed call's error as `events`. */
@@ -498,9 +539,11 @@ export type RouterEvent = { atMs: number } & (
   | { type: 'rate_limited'; group: string; retryAfterMs: number | null }
   /** Redis did not answer in time: the call used this process's state alone. */
   | { type: 'state_unavailable'; backend: 'redis' }
+  | { type: 'policy'; decision: 'allowed' | 'denied'; rule: string; group: string; deployment?: string }
+  | { type: 'budget'; budget: string; spentUsd: number; limitUsd: number; estimateUsd: number; decision: 'allowed' | 'denied' }
 )
 
-export interface RouterOptions {
+export interface RouterOptions extends RouterIdentity {
   onEvent?: (event: RouterEvent) => void
   /** Priced at the deployment that served the call; `deployment` names it. */
   onUsage?: (report: UsageReport & { deployment?: string }) => void
@@ -546,9 +589,11 @@ export interface RouterRequest extends ChatRequest {
 
 /** LiteLLM's Router in process; itself a JAF `ModelProvider`. */
 export interface Router<Ctx = unknown> extends SwitchyardModelProvider<Ctx> {
-  complete(request: RouterRequest, opts?: { signal?: AbortSignal }): Promise<any>
-  stream(request: RouterRequest, opts?: { signal?: AbortSignal }): AsyncGenerator<any, void, unknown>
-  embed(request: { model: string; input: string | string[]; [field: string]: unknown }, opts?: { signal?: AbortSignal }): Promise<any>
+  complete(request: RouterRequest, opts?: RouterCallOptions): Promise<any>
+  stream(request: RouterRequest, opts?: RouterCallOptions): AsyncGenerator<any, void, unknown>
+  embed(request: { model: string; input: string | string[]; [field: string]: unknown }, opts?: RouterCallOptions): Promise<any>
+  /** This router for one caller's calls (fields given replace the router's), sharing its state and budgets. */
+  withIdentity(identity: RouterIdentity): Router<Ctx>
   stats(): RouterStats
   /** Config keys the router does not act on. */
   readonly warnings: string[]

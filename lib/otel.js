@@ -173,6 +173,12 @@ function attempts(call, events, error) {
       case 'state_unavailable':
         call.span.addEvent('switchyard.state_unavailable', { 'switchyard.backend': e.backend }, e.atMs)
         break
+      // Governance refusals mark the call; allowed decisions are the normal path. Any other
+      // type (a newer core's) is skipped.
+      case 'policy':
+      case 'budget':
+        if (e.decision === 'denied') call.span.addEvent(`switchyard.${e.type}_denied`, { 'switchyard.rule': e.rule ?? e.budget }, e.atMs)
+        break
     }
   }
   // Wall-clock, as the events are.

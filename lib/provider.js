@@ -95,6 +95,13 @@ function* jafEvents(chunk, usage) {
  */
 function makeJafProvider(route, options) {
   const report = makeReporter(options.onUsage, options.pricing)
+  // What a router's client is told beside the body: its events when a span needs them, and
+  // `options.callOptions(state)` (the router's governance identity).
+  const callFor = (state, span) => {
+    const extra = options.callOptions?.(state)
+    if (extra === undefined) return span && TRACED
+    return span ? { ...extra, ...TRACED } : extra
+  }
 
   /** The checked request, its route and its body: the provider's own model id goes on the wire. */
   async function prepare(state, agent, config, extra) {
@@ -118,7 +125,8 @@ function makeJafProvider(route, options) {
       const span = otel.startCall('chat', target.model, provider)
       const started = performance.now()
       try {
-        const answer = await native.callNative((h) => client.complete(body, model, h, span && TRACED), { provider, model, signal })
+        const call = callFor(state, span)
+        const answer = await native.callNative((h) => client.complete(body, model, h, call), { provider, model, signal })
         // A router answers with how it served the call beside the JSON.
         const routed = typeof answer === 'string' ? undefined : answer
         const resp = JSON.parse(routed ? routed.json : answer)
@@ -149,7 +157,8 @@ function makeJafProvider(route, options) {
       let outcome = 'aborted'
       let failure
       try {
-        const batches = native.streamBatches((h) => client.stream(body, model, h, span && TRACED), { provider, model, signal }, progress)
+        const call = callFor(state, span)
+        const batches = native.streamBatches((h) => client.stream(body, model, h, call), { provider, model, signal }, progress)
         // Usage as seen up to each chunk: it usually arrives after the finish reason.
         let seen = null
         for await (const chunks of batches) {

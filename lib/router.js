@@ -30,12 +30,41 @@ function envDefaults() {
   }
 }
 
-/** `options`: `onEvent`, `onUsage`, `signal`, `deadlineMs` (per call), `connectTimeoutMs`, `proxyConfig`. */
+/**
+ * Who a call is for, as governance rules see it: `key` (an app-level caller id, never a
+ * provider credential; the core hashes it before it names anything), `tags` and `runId`.
+ */
+function identity(value, path) {
+  if (v.optObject(value, path) === undefined) return {}
+  const field = (key) => v.read(value, key, `${path}.${key}`)
+  const out = {}
+  const key = v.optString(field('key'), `${path}.key`, { nonEmpty: true, maxBytes: 1024 })
+  if (key !== undefined) out.key = key
+  const tags = field('tags')
+  if (tags !== undefined && tags !== null) {
+    out.tags = v.mapArray(tags, `${path}.tags`, (tag, at) => v.string(tag, at, { nonEmpty: true, maxBytes: 256 }), 64)
+  }
+  const runId = v.optString(field('runId'), `${path}.runId`, { nonEmpty: true, maxBytes: 1024 })
+  if (runId !== undefined) out.runId = runId
+  return out
+}
+
+/** JAF's own run id, which `max_cost_per_run` counts an agent run by. */
+function jafRunId(state) {
+  const runId = v.isObject(state, 'state') ? v.read(state, 'runId', 'state.runId') : undefined
+  return typeof runId === 'string' && runId.length > 0 ? runId : undefined
+}
+
+/**
+ * `options`: `onEvent`, `onUsage`, `signal`, `deadlineMs` (per call), `connectTimeoutMs`,
+ * `proxyConfig`, and the governance identity of every call (`key`, `tags`, `runId`).
+ */
 function routerOptions(options) {
-  if (v.optObject(options, 'options') === undefined) return { jaf: { transport: {} } }
+  if (v.optObject(options, 'options') === undefined) return { jaf: { transport: {} }, identity: {} }
   const field = (key) => v.read(options, key, `options.${key}`)
   const proxy = native.proxyOptions(field('proxyConfig'), 'options.proxyConfig')
   return {
+    identity: identity(options, 'options'),
     jaf: jafOptions(options, 'options'),
     onEvent: v.optFunction(field('onEvent'), 'options.onEvent'),
     deadlineMs: v.optNumber(field('deadlineMs'), 'options.deadlineMs', { min: 1, max: 2 ** 31 - 1, integer: true }),
@@ -114,20 +143,20 @@ function buildRouter(configOrPath, options) {
     throw err
   }
   const defaultsNow = { ...envDefaults(), ...Object.fromEntries(Object.entries(defaults).filter(([, x]) => x !== undefined)) }
-  const jaf = makeJafProvider((model) => ({ provider: PROVIDER, client, model }), { ...opts.jaf, defaults: defaultsNow })
+  const route = (model) => ({ provider: PROVIDER, client, model })
 
   /**
    * An OpenAI request whose `model` names a group or task type. LiteLLM's per-request cache
    * controls (`cache: { 'no-cache': true, 'no-store': true }`) are read, not forwarded.
    */
-  const body = (request, extra) => {
+  const body = (request, who, extra) => {
     v.object(request, 'request')
     const model = v.string(v.read(request, 'model', 'request.model'), 'request.model', { nonEmpty: true })
     v.jsonValue(request, 'request')
     const { cache, ...forwarded } = request
     const controls = v.optObject(cache, 'request.cache')
     const flag = (key) => v.optBoolean(controls && v.read(controls, key, `request.cache.${key}`), `request.cache.${key}`)
-    const call = { noCache: flag('no-cache'), noStore: flag('no-store') }
+    const call = { ...who, noCache: flag('no-cache'), noStore: flag('no-store') }
     return { model, call, text: v.jsonText({ ...forwarded, ...extra }, 'request') }
   }
   const signalOf = (opts2) => (v.optObject(opts2, 'opts') ? v.optSignal(v.read(opts2, 'signal', 'opts.signal'), 'opts.signal') : undefined) ?? opts.jaf.signal
@@ -149,7 +178,16 @@ function buildRouter(configOrPath, options) {
     return resp
   }
 
-  const router = {
+  /** The router's face for calls on behalf of `who`: every face shares one native router. */
+  const face = (who) => {
+    // A JAF run's calls carry its run id, unless the face names one.
+    const jaf = makeJafProvider(route, { ...opts.jaf, defaults: defaultsNow, callOptions: (state) => ({ runId: jafRunId(state), ...who }) })
+    // Per-call identity fields replace the face's.
+    const callWho = (callOptions) => ({ ...who, ...identity(callOptions, 'opts') })
+    return v.typedMethods(methods(jaf, who, callWho), 'router')
+  }
+
+  const methods = (jaf, who, callWho) => ({
     getCompletion: (state, agent, config) => jaf.getCompletion(state, agent, config).catch(settle),
     async *getCompletionStream(state, agent, config) {
       try {
@@ -161,12 +199,12 @@ function buildRouter(configOrPath, options) {
 
     /** An OpenAI chat completion through the group (or task type) `request.model` names. */
     async complete(request, callOptions) {
-      return once('chat', 'complete', body(request), callOptions)
+      return once('chat', 'complete', body(request, callWho(callOptions)), callOptions)
     },
 
     /** A streamed OpenAI chat completion: failover happens before the first chunk is yielded. */
     async *stream(request, callOptions) {
-      const { model, call, text } = body(request, { stream: true, stream_options: { include_usage: true } })
+      const { model, call, text } = body(request, callWho(callOptions), { stream: true, stream_options: { include_usage: true } })
       const span = otel.startCall('chat', model, PROVIDER)
       const progress = { delivered: native.newDelivered(), usage: null }
       let failure
@@ -182,7 +220,15 @@ function buildRouter(configOrPath, options) {
 
     /** Embeddings (OpenAI's `{ model, input }`) through the group `request.model` names. */
     async embed(request, callOptions) {
-      return once('embeddings', 'embed', body(request), callOptions)
+      return once('embeddings', 'embed', body(request, callWho(callOptions)), callOptions)
+    },
+
+    /**
+     * This router for calls on behalf of `who` (`key`, `tags`, `runId`), sharing its state,
+     * budgets and cache: hand it to JAF as the `modelProvider` of one caller's runs.
+     */
+    withIdentity(more) {
+      return face({ ...who, ...identity(more, 'identity') })
     },
 
     /** Seed 002's `model_stats`: per group and deployment, calls, errors, tokens, cost, latency. */
@@ -199,8 +245,8 @@ function buildRouter(configOrPath, options) {
     close() {
       closed = true
     },
-  }
-  return v.typedMethods(router, 'router')
+  })
+  return face(opts.identity)
 }
 
 module.exports = { makeRouter }

@@ -45,6 +45,8 @@ pub struct NativeFailure {
     pub retry_after: Option<f64>,
     /// For routed calls: what the router did before it gave up.
     pub events: Option<Value>,
+    /// For `policy` and `budget_exceeded`: the governance rule that refused the call.
+    pub rule: Option<String>,
 }
 
 /// What every native call resolves with: its value, or what went wrong.
@@ -63,6 +65,7 @@ pub fn failure(err: Error, label: &CallLabel) -> NativeFailure {
         body: None,
         retry_after: None,
         events: None,
+        rule: None,
     };
     if let Some(u) = err.upstream() {
         if let Some(status) = u.status {
@@ -76,6 +79,18 @@ pub fn failure(err: Error, label: &CallLabel) -> NativeFailure {
             UpstreamBody::Empty => Value::Null,
         });
         out.retry_after = u.retry_after.map(|wait| wait.as_secs_f64());
+    }
+    if let Error::Refused(r) = &err {
+        // Shaped as a proxy would answer it, so `err.status` and `err.name` read the same.
+        out.status = Some(r.status().into());
+        out.error = Some(serde_json::json!({
+            "message": r.message,
+            "type": r.kind.as_str(),
+            "code": r.kind.as_str(),
+            "param": null,
+        }));
+        out.retry_after = r.retry_after.map(|wait| wait.as_secs_f64());
+        out.rule = Some(r.rule.clone());
     }
     out
 }

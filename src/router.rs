@@ -10,6 +10,7 @@ use napi_derive::napi;
 use switchyard_core::providers::Completion;
 use switchyard_core::router::build::BuildOptions;
 use switchyard_core::router::config::RouterConfig;
+use switchyard_core::router::governance::CallerKey;
 use switchyard_core::router::{CallOptions, Routed, RoutedStream, Router};
 
 use crate::client::{AbortHandle, AnyStream, NativeStream, RoutedInfo};
@@ -136,6 +137,13 @@ pub struct BindingCallOptions {
     /// Return the router's events with the answer (when someone listens).
     /// @default true
     pub events: Option<bool>,
+    /// An app-level caller id for governance (never a provider credential); hashed in the
+    /// core before it names a rule, a budget or an event.
+    pub key: Option<String>,
+    /// Labels governance rules select the call by (`pii`, `free-tier`).
+    pub tags: Option<Vec<String>>,
+    /// The run the call belongs to, for `max_cost_per_run`.
+    pub run_id: Option<String>,
 }
 
 fn wants_events(options: &Option<BindingCallOptions>) -> bool {
@@ -148,6 +156,9 @@ impl From<BindingCallOptions> for CallOptions {
             deadline: o.deadline_ms.map(|ms| Duration::from_millis(ms.into())),
             no_cache: o.no_cache.unwrap_or(false),
             no_store: o.no_store.unwrap_or(false),
+            key: o.key.as_deref().map(CallerKey::new),
+            tags: o.tags.unwrap_or_default(),
+            run_id: o.run_id,
         }
     }
 }

@@ -76,3 +76,36 @@ void router.stats().model_stats['gpt-4']?.cost_usd
 void router.complete({ model: 'gpt-4', messages: [], cache: { 'no-cache': true } })
 // @ts-expect-error the config needs a model_list
 makeRouter({ router_settings: {} })
+
+// Governance: config, per-call identity, a bound identity for JAF, the audit events.
+const governed = makeRouter(
+  {
+    model_list: [{ model_name: 'g', litellm_params: { model: 'ollama/llama3' }, model_info: { id: 'local' } }],
+    governance: {
+      max_cost_per_day: 5,
+      max_cost_per_run: 0.5,
+      default: { allow: ['g*'], max_cost_per_day: 1 },
+      keys: { 'team-a': { deny: ['gpt-4*'], max_cost: 100 } },
+      tags: { free: { allow: ['g'] } },
+      residency: { pii: { deployments: ['local'], providers: ['ollama'] } },
+    },
+    router_settings: { provider_budget_config: { openai: { budget_limit: 10, time_period: '1d' } } },
+  },
+  { key: 'team-a', tags: ['batch'] },
+)
+void governed.complete({ model: 'g', messages: [] }, { key: 'k', tags: ['pii'], runId: 'r' })
+const teamA: ModelProvider<Ctx> = governed.withIdentity({ key: 'team-a' })
+void teamA
+const audit = (e: RouterEvent): string => {
+  switch (e.type) {
+    case 'policy':
+      return `${e.decision} ${e.rule} ${e.group} ${e.deployment ?? ''}`
+    case 'budget':
+      return `${e.decision} ${e.budget} ${e.spentUsd} ${e.limitUsd} ${e.estimateUsd}`
+    default:
+      return e.type
+  }
+}
+void audit
+// @ts-expect-error tags are strings
+void governed.complete({ model: 'g', messages: [] }, { tags: [1] })

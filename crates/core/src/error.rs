@@ -25,11 +25,16 @@ pub enum ErrorKind {
     ContentFilter,
     /// The provider is over capacity (Anthropic's 529, Bedrock's ThrottlingException, …).
     Overloaded,
+    /// A governance rule refused the call before anything was sent (a denied model, data
+    /// residency).
+    Policy,
+    /// A spend budget cannot hold the call's estimated cost.
+    BudgetExceeded,
 }
 
 impl ErrorKind {
     /// Every kind, in the order the typings list them: the one definition JS and `.d.ts` follow.
-    pub const ALL: [ErrorKind; 14] = [
+    pub const ALL: [ErrorKind; 16] = [
         Self::RateLimited,
         Self::Auth,
         Self::InvalidRequest,
@@ -44,6 +49,8 @@ impl ErrorKind {
         Self::ContextLengthExceeded,
         Self::ContentFilter,
         Self::Overloaded,
+        Self::Policy,
+        Self::BudgetExceeded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +69,8 @@ impl ErrorKind {
             Self::ContextLengthExceeded => "context_length_exceeded",
             Self::ContentFilter => "content_filter",
             Self::Overloaded => "overloaded",
+            Self::Policy => "policy",
+            Self::BudgetExceeded => "budget_exceeded",
         }
     }
 
@@ -230,6 +239,29 @@ pub fn classify_common(error: &mut UpstreamError) {
     error.retryable = refined == ErrorKind::Overloaded;
 }
 
+/// The router's own refusal of a call by a governance rule, before anything was sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// [`ErrorKind::Policy`] or [`ErrorKind::BudgetExceeded`].
+    pub kind: ErrorKind,
+    /// The rule, by its config path (`governance.tags.free.deny`); never a key, only its hash.
+    pub rule: String,
+    pub message: String,
+    /// When a windowed budget starts over.
+    pub retry_after: Option<Duration>,
+}
+
+impl Refusal {
+    /// The HTTP status a proxy would answer with: 403 for a policy, 429 for a budget (the
+    /// status LiteLLM's budget routing answers when no deployment is left).
+    pub fn status(&self) -> u16 {
+        match self.kind {
+            ErrorKind::BudgetExceeded => 429,
+            _ => 403,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
     #[error("{}", .0.sdk_message())]
@@ -249,6 +281,8 @@ pub enum Error {
     InvalidInput(String),
     #[error("Internal error: {0}")]
     Internal(String),
+    #[error("{}", .0.message)]
+    Refused(Box<Refusal>),
 }
 
 impl Error {
@@ -261,6 +295,7 @@ impl Error {
             Self::Aborted => ErrorKind::Aborted,
             Self::InvalidInput(_) => ErrorKind::InvalidInput,
             Self::Internal(_) => ErrorKind::Internal,
+            Self::Refused(r) => r.kind,
         }
     }
 

@@ -106,6 +106,7 @@ async fn a_budget_holds_across_processes_and_books_what_was_spent() {
         id: "day".into(),
         limit_usd: 1.0,
         window_ms: 86_400_000,
+        retain_ms: 0,
     }];
     assert!(matches!(
         a.admit(admission(&[], &day, 0.6)).await,

@@ -11,6 +11,7 @@ use tracing::Instrument;
 use super::cache::Cached;
 use super::deployment::{Deployment, InFlight};
 use super::events::{EventLog, RouterEvent};
+use super::governance::SpendHold;
 use super::policy::{ErrorClass, FallbackKind};
 use super::state::{now_ms, Admission, Admitted};
 use super::stats::Outcome;
@@ -58,6 +59,8 @@ pub(super) trait Attempt<T> {
     fn run(&self, d: usize) -> impl std::future::Future<Output = Result<T, Error>> + Send;
     /// The answer a cache entry holds for this kind of call, if it holds one.
     fn cached_answer(&self, hit: &Cached) -> Option<T>;
+    /// Book what `value`, answered by `d`, cost against the spend its attempt held.
+    fn settle(&self, d: usize, value: &mut T, hold: SpendHold);
 }
 
 pub(super) struct CompleteAttempt<'a> {
@@ -93,6 +96,17 @@ impl Attempt<Completion> for CompleteAttempt<'_> {
     fn cached_answer(&self, hit: &Cached) -> Option<Completion> {
         completion_from_cache(hit)
     }
+
+    fn settle(&self, d: usize, value: &mut Completion, hold: SpendHold) {
+        let model = self.router.deployments[d].model_for(self.request.matched);
+        // An answer without usage books its estimate, the most it could have cost.
+        let cost = value
+            .usage
+            .as_ref()
+            .and_then(|u| self.router.cost(d, &model, u));
+        let estimate = hold.estimate().usd;
+        hold.settle(cost.unwrap_or(estimate));
+    }
 }
 
 pub(super) struct EmbedAttempt<'a> {
@@ -122,6 +136,20 @@ impl Attempt<String> for EmbedAttempt<'_> {
     fn cached_answer(&self, _: &Cached) -> Option<String> {
         None
     }
+
+    fn settle(&self, d: usize, value: &mut String, hold: SpendHold) {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            usage: Option<crate::usage::Usage>,
+        }
+        let model = self.router.deployments[d].model_for(self.request.matched);
+        let cost = serde_json::from_str::<Answer>(value)
+            .ok()
+            .and_then(|a| a.usage)
+            .and_then(|u| self.router.cost(d, &model, &u));
+        let estimate = hold.estimate().usd;
+        hold.settle(cost.unwrap_or(estimate));
+    }
 }
 
 pub(super) struct StreamAttempt<'a> {
@@ -141,6 +169,11 @@ impl Attempt<RoutedStream> for StreamAttempt<'_> {
     fn cached_answer(&self, hit: &Cached) -> Option<RoutedStream> {
         stream_from_cache(hit)
     }
+
+    /// A stream books its cost when it ends, however it ends.
+    fn settle(&self, _: usize, value: &mut RoutedStream, hold: SpendHold) {
+        value.keep_spend(hold);
+    }
 }
 
 impl Router {
@@ -155,8 +188,9 @@ impl Router {
         let mut retry = 0u32;
         // Admissions refused in a row: the state's view was behind a concurrent call's.
         let mut refused = 0usize;
+        self.audit_providers(call, group);
         loop {
-            let Some(d) = self.pick_for(group, &tried, call.stream, call.prompt_tokens) else {
+            let Some(d) = self.pick_in(group, &tried, call) else {
                 // Nothing to send to, but the shared cache may hold the answer.
                 if let Some(key) = call.cache_key.take() {
                     let admission = Admission {
@@ -171,6 +205,9 @@ impl Router {
                             return Ok((value, Served::Cache));
                         }
                     }
+                }
+                if let Some(err) = self.refusal(group, call) {
+                    return Err(err);
                 }
                 let wait = self.next_available(group);
                 call.events.push(RouterEvent::RateLimited {
@@ -189,26 +226,40 @@ impl Router {
             // Counted as it is sent: a deployment (or group) filled by a concurrent call is
             // skipped, and the next pick sees it full.
             let key = call.cache_key.take();
-            let admitted = self.admit(group, d, key.as_deref()).await;
+            let spend = self.spend_for(call, d);
+            let (budgets, estimate) = spend
+                .as_ref()
+                .map_or((&[][..], 0.0), |s| (s.budgets(), s.estimate_usd()));
+            let admitted = self
+                .admit(group, d, key.as_deref(), budgets, estimate)
+                .await;
             if self.state.degraded() && !call.degraded {
                 call.degraded = true;
                 call.events
                     .push(RouterEvent::StateUnavailable { backend: "redis" });
             }
-            match admitted {
-                Admitted::Reserved => refused = 0,
+            let hold = match admitted {
+                Admitted::Reserved => {
+                    refused = 0;
+                    spend.map(|s| self.hold(s, &mut call.events))
+                }
                 Admitted::Cached(hit) => match attempt.cached_answer(&hit) {
                     Some(value) => return Ok((value, Served::Cache)),
                     None => continue,
                 },
+                Admitted::OverBudget { index, spent_usd } => {
+                    if let Some(spend) = spend {
+                        self.refused_spend(call, group, d, spend, index, spent_usd);
+                    }
+                    continue;
+                }
                 Admitted::Full if refused <= group.lineup.members().len() => {
                     refused += 1;
                     continue;
                 }
-                Admitted::Full | Admitted::OverBudget { .. } => {
-                    return Err(unavailable(&group.name, self.next_available(group)))
-                }
-            }
+                Admitted::Full => return Err(unavailable(&group.name, self.next_available(group))),
+            };
+            self.audit_residency(call, group, d);
             call.attempts += 1;
             call.events.push(RouterEvent::Request {
                 group: group.name.clone(),
@@ -218,10 +269,10 @@ impl Router {
                 attempt: retry,
             });
             let mut hedges = EventLog::default();
-            let (result, d) = {
+            let (result, d, hold) = {
                 let span = tracing::debug_span!("router.attempt", deployment = %dep.id, retry);
                 let hedged = self
-                    .hedged(group, d, &tried, call.stream, attempt, &mut hedges)
+                    .hedged(group, (d, hold), &tried, call, attempt, &mut hedges)
                     .instrument(span);
                 match call.remaining() {
                     Some(r) => match tokio::time::timeout(r, hedged).await {
@@ -232,6 +283,7 @@ impl Router {
                                 call.attempts,
                             )),
                             d,
+                            None,
                         ),
                     },
                     None => hedged.await,
@@ -240,8 +292,19 @@ impl Router {
             call.events.append(&mut hedges);
             let dep = &self.deployments[d];
             let err = match result {
-                Ok(value) => return Ok((value, Served::Deployment(d))),
-                Err(err) => err,
+                Ok(mut value) => {
+                    if let Some(hold) = hold {
+                        attempt.settle(d, &mut value, hold);
+                    }
+                    return Ok((value, Served::Deployment(d)));
+                }
+                Err(err) => {
+                    // A failed attempt cost nothing.
+                    if let Some(hold) = hold {
+                        hold.settle(0.0);
+                    }
+                    err
+                }
             };
             let class = ErrorClass::of(&err);
             if class == ErrorClass::Caller {
@@ -254,7 +317,7 @@ impl Router {
             if call.remaining().is_some_and(|r| r.is_zero()) {
                 return Err(err);
             }
-            let next = self.pick(group, &tried, call.stream);
+            let next = self.pick_in(group, &tried, call);
             // An untried deployment of a later `order` takes the call whatever the retries
             // left: order tiers fail over within the call, as in LiteLLM.
             let next_tier =
@@ -302,36 +365,42 @@ impl Router {
         }
     }
 
-    /// One attempt on `d`; with hedging on, a second deployment starts when `d` has not
-    /// answered within the hedge delay, the first answer wins and the other is cancelled.
-    /// Returns the outcome and the deployment it is from.
+    /// One attempt on `d` (with the spend it holds); with hedging on, a second deployment
+    /// starts when `d` has not answered within the hedge delay, the first answer wins and the
+    /// other is cancelled. Returns the outcome, the deployment it is from and its spend hold.
     async fn hedged<T>(
         &self,
         group: &Group,
-        d: usize,
+        (d, hold): (usize, Option<SpendHold>),
         tried: &[usize],
-        stream: bool,
+        call: &Call,
         attempt: &impl Attempt<T>,
         events: &mut EventLog,
-    ) -> (Result<T, Error>, usize) {
+    ) -> (Result<T, Error>, usize, Option<SpendHold>) {
         let _slot = InFlight::start(&self.deployments[d].metrics);
         let first = attempt.run(d);
         tokio::pin!(first);
-        let Some(delay) = self.hedge_delay(d, stream) else {
-            return (first.await, d);
+        let Some(delay) = self.hedge_delay(d, call.stream) else {
+            return (first.await, d, hold);
         };
         tokio::select! {
-            out = &mut first => return (out, d),
+            out = &mut first => return (out, d, hold),
             _ = tokio::time::sleep(delay) => {}
         }
         let mut skip = tried.to_vec();
         skip.push(d);
-        let hedge = match self.pick(group, &skip, stream).filter(|&h| h != d) {
-            Some(h) if matches!(self.admit(group, h, None).await, Admitted::Reserved) => Some(h),
-            _ => None,
-        };
-        let Some(h) = hedge else {
-            return (first.await, d);
+        let mut hedge = None;
+        if let Some(h) = self.pick_in(group, &skip, call).filter(|&h| h != d) {
+            let spend = self.spend_for(call, h);
+            let (budgets, estimate) = spend
+                .as_ref()
+                .map_or((&[][..], 0.0), |s| (s.budgets(), s.estimate_usd()));
+            if let Admitted::Reserved = self.admit(group, h, None, budgets, estimate).await {
+                hedge = Some((h, spend.map(|s| self.hold(s, events))));
+            }
+        }
+        let Some((h, hedge_hold)) = hedge else {
+            return (first.await, d, hold);
         };
         events.push(RouterEvent::Hedge {
             group: group.name.clone(),
@@ -343,20 +412,26 @@ impl Router {
         let second = attempt.run(h);
         tokio::pin!(second);
         // The first to succeed wins; a failure waits for the other. The loser is dropped, which
-        // cancels its request.
+        // cancels its request (and its hold books the prompt).
         tokio::select! {
             out = &mut first => match out {
-                Ok(v) => (Ok(v), d),
+                Ok(v) => (Ok(v), d, hold),
                 Err(e) => {
                     self.on_failure_quiet(d, &e, events);
-                    (second.await, h)
+                    if let Some(hold) = hold {
+                        hold.settle(0.0);
+                    }
+                    (second.await, h, hedge_hold)
                 }
             },
             out = &mut second => match out {
-                Ok(v) => (Ok(v), h),
+                Ok(v) => (Ok(v), h, hedge_hold),
                 Err(e) => {
                     self.on_failure_quiet(h, &e, events);
-                    (first.await, d)
+                    if let Some(hold) = hedge_hold {
+                        hold.settle(0.0);
+                    }
+                    (first.await, d, hold)
                 }
             },
         }
@@ -380,7 +455,7 @@ impl Router {
         }
     }
 
-    /// Run a call through `first`, the group asked for,, then its fallbacks. When everything fails, the
+    /// Run a call through `first`, the group asked for, then its fallbacks. When everything fails, the
     /// original group's error is the answer, as in LiteLLM.
     pub(super) async fn run<T>(
         &self,
@@ -402,6 +477,10 @@ impl Router {
             let Some(group) = self.groups.get(next) else {
                 continue; // checked when the router was built
             };
+            // A fallback is no way around the model rules.
+            if !self.fallback_allowed(call, &group.name) {
+                continue;
+            }
             call.events.push(RouterEvent::Fallback {
                 from: first.name.clone(),
                 to: group.name.clone(),

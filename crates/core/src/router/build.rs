@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::config::{HedgeDelayRaw, LitellmParams, ModelEntry, Number, RouterConfig};
 use super::deployment::{Deployment, Metrics};
+use super::governance::Governance;
 use super::policy::{Backoff, CooldownRules, FallbackKind, FallbackTable, RetryRules};
 use super::redis::{RedisOptions, RedisState, RedisTarget};
 use super::state::{MemoryState, RouterState, DEFAULT_CACHE_ENTRIES};
@@ -377,6 +378,11 @@ impl Router {
             hedge,
             pre_call_checks: rs.enable_pre_call_checks.unwrap_or(false),
         };
+        let governance = Governance::from_config(
+            config.governance.as_ref(),
+            &rs.provider_budget_config,
+            &deployments,
+        )?;
         let cache_entries =
             count(ls.cache_params.max_size).map_or(DEFAULT_CACHE_ENTRIES, |n| n as usize);
         let mut slot_ids: Vec<String> = deployments.iter().map(|d| d.id.clone()).collect();
@@ -405,6 +411,7 @@ impl Router {
             fallbacks,
             settings,
             state,
+            governance,
         })
     }
 }

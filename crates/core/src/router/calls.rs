@@ -22,17 +22,22 @@ struct Prepared<'r, 'n> {
     group: &'r Group,
     matched: Option<&'n str>,
     key: Option<String>,
+    embeddings: bool,
 }
 
 impl Router {
+    /// The call's group, checked against the model rules (the decision goes to `events`), and
+    /// its cache key.
     fn prepare<'n>(
         &self,
         name: &'n str,
         stream: bool,
         body: &[u8],
         options: &CallOptions,
+        events: &mut EventLog,
     ) -> Result<Prepared<'_, 'n>, crate::error::Error> {
         let (group, matched) = self.group_for(name)?;
+        self.check_group(options, &group.name, name, events)?;
         let key = self.settings.cache_ttl.and_then(|_| {
             if options.no_cache && options.no_store {
                 return None;
@@ -45,10 +50,18 @@ impl Router {
             group,
             matched,
             key,
+            embeddings: false,
         })
     }
 
-    fn new_call(&self, options: &CallOptions, stream: bool, body: &[u8], p: &Prepared) -> Call {
+    fn new_call(
+        &self,
+        options: &CallOptions,
+        stream: bool,
+        body: &[u8],
+        p: &Prepared,
+        events: EventLog,
+    ) -> Call {
         let started = Instant::now();
         Call {
             // About four bytes of JSON a token: an upper bound for the check, never a count.
@@ -61,12 +74,14 @@ impl Router {
                 .deadline
                 .or(self.settings.deadline)
                 .map(|d| (started + d, d)),
-            events: EventLog::default(),
+            events,
             attempts: 0,
             stream,
             matched: p.matched.map(str::to_string),
             cache_key: p.key.clone().filter(|_| !options.no_cache),
             degraded: false,
+            // Embeddings answer no tokens: their estimate is the input's.
+            gov: self.govern(options, body, p.embeddings),
         }
     }
 
@@ -83,13 +98,17 @@ impl Router {
         if options.no_cache {
             return None;
         }
-        let p = self.prepare(name, stream, body, options).ok()?;
+        let mut events = EventLog::default();
+        // A call the model rules deny is refused on the async path, with its error.
+        let p = self
+            .prepare(name, stream, body, options, &mut events)
+            .ok()?;
         let hit = self.state.cache_get(p.key.as_deref()?, now_ms())?;
         let value = answer(&hit)?;
         Some(Routed::from_cache(
             value,
             hit.usage(),
-            EventLog::default(),
+            events,
             p.group.name.clone(),
         ))
     }
@@ -148,11 +167,12 @@ impl Router {
         body: &[u8],
         options: &CallOptions,
     ) -> Routed<Completion> {
-        let p = match self.prepare(name, false, body, options) {
+        let mut events = EventLog::default();
+        let p = match self.prepare(name, false, body, options, &mut events) {
             Ok(p) => p,
-            Err(err) => return Routed::failed(err, EventLog::default()),
+            Err(err) => return Routed::failed(err, events),
         };
-        let call = self.new_call(options, false, body, &p);
+        let call = self.new_call(options, false, body, &p, events);
         let started = Instant::now();
         let request = Request {
             body,
@@ -220,11 +240,12 @@ impl Router {
         body: &[u8],
         options: &CallOptions,
     ) -> Routed<RoutedStream> {
-        let p = match self.prepare(name, true, body, options) {
+        let mut events = EventLog::default();
+        let p = match self.prepare(name, true, body, options, &mut events) {
             Ok(p) => p,
-            Err(err) => return Routed::failed(err, EventLog::default()),
+            Err(err) => return Routed::failed(err, events),
         };
-        let call = self.new_call(options, true, body, &p);
+        let call = self.new_call(options, true, body, &p, events);
         let attempt = StreamAttempt {
             router: self,
             request: Request {
@@ -262,11 +283,13 @@ impl Router {
             no_store: true,
             ..options.clone()
         };
-        let p = match self.prepare(name, false, body, &uncached) {
+        let mut events = EventLog::default();
+        let mut p = match self.prepare(name, false, body, &uncached, &mut events) {
             Ok(p) => p,
-            Err(err) => return Routed::failed(err, EventLog::default()),
+            Err(err) => return Routed::failed(err, events),
         };
-        let call = self.new_call(&uncached, false, body, &p);
+        p.embeddings = true;
+        let call = self.new_call(&uncached, false, body, &p, events);
         let attempt = EmbedAttempt {
             router: self,
             request: Request {

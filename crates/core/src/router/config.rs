@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::governance::{self, GovernanceConfig, ProviderBudgetConfig};
 use crate::error::Error;
 
 /// A string that may be `os.environ/NAME`: the variable's value, read when the router is built.
@@ -65,6 +66,8 @@ pub struct RouterConfig {
     /// Seed 002/004's task-based routing: task type → model group.
     #[serde(default)]
     pub task_routing: BTreeMap<String, String>,
+    /// Switchyard's model rules, residency and budgets (see `governance.rs`).
+    pub governance: Option<GovernanceConfig>,
     #[serde(flatten)]
     pub other: BTreeMap<String, Value>,
 }
@@ -165,6 +168,9 @@ pub struct RouterSettings {
     /// Shared state across processes, as LiteLLM's Router takes it.
     #[serde(flatten)]
     pub redis: RedisSettings,
+    /// LiteLLM's provider budgets: `{ openai: { budget_limit, time_period } }`.
+    #[serde(default)]
+    pub provider_budget_config: BTreeMap<String, ProviderBudgetConfig>,
     #[serde(flatten)]
     pub other: BTreeMap<String, Value>,
 }
@@ -281,6 +287,11 @@ impl RouterConfig {
             );
             push(&format!("model_list[{i}].model_info."), &m.model_info.other);
         }
+        governance::ignored_keys(
+            self.governance.as_ref(),
+            &self.router_settings.provider_budget_config,
+            &mut out,
+        );
         out
     }
 }

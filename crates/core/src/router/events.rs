@@ -56,6 +56,32 @@ pub enum RouterEvent {
         group: String,
         retry_after_ms: Option<u64>,
     },
+    /// A governance rule's decision: on the model group asked for (or a fallback), or on the
+    /// deployments a residency rule lets a call reach. Names the rule, never a key.
+    Policy {
+        decision: Decision,
+        rule: String,
+        group: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        deployment: Option<String>,
+    },
+    /// A budget checked at admission: `spent_usd` was booked before this call, which may cost
+    /// up to `estimate_usd`.
+    Budget {
+        budget: String,
+        spent_usd: f64,
+        limit_usd: f64,
+        estimate_usd: f64,
+        decision: Decision,
+    },
+}
+
+/// What a governance rule decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Allowed,
+    Denied,
 }
 
 /// An event with the wall-clock time it happened, in ms since the Unix epoch (µs precision), so

@@ -9,6 +9,8 @@ mod calls;
 pub mod config;
 pub mod deployment;
 pub mod events;
+mod gate;
+pub mod governance;
 pub mod policy;
 pub mod redis;
 pub mod state;
@@ -25,8 +27,10 @@ use serde_json::json;
 
 use self::deployment::Deployment;
 use self::events::{EventLog, RouterEvent};
+use self::gate::CallGov;
+use self::governance::{CallerKey, Governance};
 use self::policy::{Backoff, CooldownRules, ErrorClass, FallbackTable, RetryRules};
-use self::state::{now_ms, Admission, Admitted, RouterState, WINDOW_MS};
+use self::state::{now_ms, Admission, Admitted, Budget, RouterState, WINDOW_MS};
 use self::stats::{Counters, Outcome};
 use self::strategy::{Candidates, Lineup};
 use crate::error::{Error, ErrorKind, UpstreamBody, UpstreamError};
@@ -107,6 +111,8 @@ pub struct Router {
     pub(crate) fallbacks: FallbackTable,
     pub(crate) settings: Settings,
     pub(crate) state: Arc<dyn RouterState>,
+    /// Model rules, residency and budgets (`governance`, `provider_budget_config`).
+    pub(crate) governance: Option<Governance>,
     /// Config keys present but not acted on.
     pub warnings: Vec<String>,
 }
@@ -176,6 +182,12 @@ pub struct CallOptions {
     pub no_cache: bool,
     /// LiteLLM's `no-store`: do not cache the answer.
     pub no_store: bool,
+    /// Who the call is for: an app-level caller id (never a provider credential), hashed.
+    pub key: Option<CallerKey>,
+    /// Labels governance rules select calls by (`pii`, `free-tier`).
+    pub tags: Vec<String>,
+    /// The run (an agent's, say) the call belongs to, for `max_cost_per_run`.
+    pub run_id: Option<String>,
 }
 
 /// The request body with the deployment's model in place of the group's: a leading `model`
@@ -258,6 +270,8 @@ struct Call {
     cache_key: Option<String>,
     /// Whether the call already said the shared state was unavailable.
     degraded: bool,
+    /// Rules, residency and budgets; `None` when the router has no governance.
+    gov: Option<CallGov>,
 }
 
 /// Who answered a call.
@@ -319,8 +333,16 @@ impl Router {
     }
 
     /// Ask the state to send a call to `d`: count it against `d` and its group within their
-    /// rpm, or answer from the cache when `cache_key` holds the answer.
-    async fn admit(&self, group: &Group, d: usize, cache_key: Option<&str>) -> Admitted {
+    /// rpm and hold `estimate_usd` against `budgets`, or answer from the cache when
+    /// `cache_key` holds the answer. One round trip to shared state.
+    async fn admit(
+        &self,
+        group: &Group,
+        d: usize,
+        cache_key: Option<&str>,
+        budgets: &[Budget],
+        estimate_usd: f64,
+    ) -> Admitted {
         let reserve = [
             (d, self.deployments[d].limits.rpm),
             (group.slot, group.limits.rpm),
@@ -334,8 +356,8 @@ impl Router {
             .admit(Admission {
                 cache_key,
                 reserve: slots,
-                budgets: &[],
-                estimate_usd: 0.0,
+                budgets,
+                estimate_usd,
                 now: now_ms(),
             })
             .await
@@ -344,16 +366,23 @@ impl Router {
     /// The deployment for the next attempt: an untried one if any is available, else a tried
     /// one (a single deployment retries itself).
     fn pick(&self, group: &Group, tried: &[usize], stream: bool) -> Option<usize> {
-        self.pick_for(group, tried, stream, 0)
+        self.pick_for(group, tried, stream, 0, &|_| true)
     }
 
-    /// [`Self::pick`] for a prompt of about `prompt_tokens`, with pre-call checks on.
+    /// [`Self::pick`] for `call`: its prompt size (with pre-call checks on) and governance.
+    fn pick_in(&self, group: &Group, tried: &[usize], call: &Call) -> Option<usize> {
+        let permits = |d: usize| self.permits(call, d);
+        self.pick_for(group, tried, call.stream, call.prompt_tokens, &permits)
+    }
+
+    /// [`Self::pick`] for a prompt of about `prompt_tokens`, among the deployments `permits`.
     fn pick_for(
         &self,
         group: &Group,
         tried: &[usize],
         stream: bool,
         prompt_tokens: u64,
+        permits: &dyn Fn(usize) -> bool,
     ) -> Option<usize> {
         let now = now_ms();
         if !self.group_available(group, now) {
@@ -364,6 +393,7 @@ impl Router {
             self.deployments[d]
                 .context_window
                 .is_none_or(|w| prompt_tokens <= w)
+                && permits(d)
         };
         let fresh = |d: usize| !tried.contains(&d) && fits(d) && self.available(d, now);
         let any = |d: usize| fits(d) && self.available(d, now);

@@ -20,6 +20,9 @@ pub enum ErrorClass {
     InternalServer,
     /// Our own refusals and aborts: never retried, never a reason to cool down or fall back.
     Caller,
+    /// A governance refusal of a group's deployments (residency, budgets): never retried nor a
+    /// cooldown, but a fallback group, with other deployments and prices, may be allowed.
+    Governance,
 }
 
 impl ErrorClass {
@@ -34,6 +37,7 @@ impl ErrorClass {
             ErrorKind::NotFound => Self::NotFound,
             ErrorKind::InvalidRequest => Self::BadRequest,
             ErrorKind::InvalidInput | ErrorKind::Aborted | ErrorKind::Internal => Self::Caller,
+            ErrorKind::Policy | ErrorKind::BudgetExceeded => Self::Governance,
             ErrorKind::UpstreamError | ErrorKind::Network | ErrorKind::BadResponse => {
                 match status {
                     Some(s) if (400..500).contains(&s) => Self::BadRequest,

@@ -35,12 +35,24 @@ pub struct Budget {
     pub id: String,
     pub limit_usd: f64,
     pub window_ms: u64,
+    /// A budget without windows unused this long is forgotten (0: kept for the state's life),
+    /// so per-run budgets do not pile up.
+    pub retain_ms: u64,
 }
 
 impl Budget {
     /// The window `now` falls in (0 for a budget without windows).
     pub fn window(&self, now: u64) -> u64 {
         now.checked_div(self.window_ms).unwrap_or(0)
+    }
+
+    /// How long the shared store keeps the budget's spend after its last use (0: forever).
+    pub fn keep_ms(&self) -> u64 {
+        if self.window_ms > 0 {
+            self.window_ms.saturating_mul(2)
+        } else {
+            self.retain_ms
+        }
     }
 
     /// When the current window ends, if the budget has windows.
@@ -124,7 +136,13 @@ struct Spend {
     window: u64,
     spent: f64,
     held: f64,
+    /// When it was last held or settled, and how long it is kept after that (0: forever).
+    touched: u64,
+    retain_ms: u64,
 }
+
+/// Spend entries kept before forgotten ones are swept out.
+const SPEND_SWEEP_AT: usize = 4096;
 
 /// A counter that resets when its window ends.
 #[derive(Default)]
@@ -200,7 +218,14 @@ pub struct MemoryState {
     deployments: Vec<DeploymentState>,
     cache: Mutex<LruCache<String, (Arc<Cached>, u64)>>,
     /// Only calls under a budget take this lock.
-    spend: Mutex<HashMap<String, Spend>>,
+    spend: Mutex<Spending>,
+}
+
+#[derive(Default)]
+struct Spending {
+    entries: HashMap<String, Spend>,
+    /// Sweep forgotten entries once this many are kept.
+    sweep_at: usize,
 }
 
 /// Entries the response cache keeps when no `max_size` is configured.
@@ -217,7 +242,10 @@ impl MemoryState {
             cache: Mutex::new(LruCache::new(
                 NonZeroUsize::new(entries).unwrap_or(NonZeroUsize::MIN),
             )),
-            spend: Mutex::new(HashMap::new()),
+            spend: Mutex::new(Spending {
+                entries: HashMap::new(),
+                sweep_at: SPEND_SWEEP_AT,
+            }),
         }
     }
 }
@@ -274,9 +302,11 @@ impl MemoryState {
 
     /// Hold `estimate` against every budget, or none if one would pass its limit.
     fn hold(&self, budgets: &[Budget], estimate: f64, now: u64) -> Result<(), Admitted> {
-        let mut spend = locked(&self.spend);
+        let mut spending = locked(&self.spend);
+        spending.sweep(now);
+        let spend = &mut spending.entries;
         for (index, b) in budgets.iter().enumerate() {
-            let s = current(&mut spend, b, now);
+            let s = current(spend, b, now);
             if s.spent + s.held + estimate > b.limit_usd {
                 return Err(Admitted::OverBudget {
                     index,
@@ -285,9 +315,22 @@ impl MemoryState {
             }
         }
         for b in budgets {
-            current(&mut spend, b, now).held += estimate;
+            current(spend, b, now).held += estimate;
         }
         Ok(())
+    }
+}
+
+impl Spending {
+    /// Forget the budgets unused past their retention, once there are many.
+    fn sweep(&mut self, now: u64) {
+        if self.entries.len() < self.sweep_at {
+            return;
+        }
+        self.entries.retain(|_, s| {
+            s.held > 0.0 || s.retain_ms == 0 || now.saturating_sub(s.touched) < s.retain_ms
+        });
+        self.sweep_at = (self.entries.len() * 2).max(SPEND_SWEEP_AT);
     }
 }
 
@@ -301,6 +344,8 @@ fn current<'m>(spend: &'m mut HashMap<String, Spend>, b: &Budget, now: u64) -> &
             ..Spend::default()
         };
     }
+    s.touched = now;
+    s.retain_ms = b.retain_ms;
     s
 }
 
@@ -356,17 +401,18 @@ impl RouterState for MemoryState {
         if budgets.is_empty() {
             return;
         }
-        let mut spend = locked(&self.spend);
+        let mut spending = locked(&self.spend);
         for b in budgets {
-            let s = current(&mut spend, b, now);
+            let s = current(&mut spending.entries, b, now);
             s.held = (s.held - estimate_usd).max(0.0);
             s.spent += actual_usd;
         }
     }
 
     fn spent(&self, budget: &Budget, now: u64) -> f64 {
-        let spend = locked(&self.spend);
-        spend
+        let spending = locked(&self.spend);
+        spending
+            .entries
             .get(&budget.id)
             .filter(|s| s.window == budget.window(now))
             .map_or(0.0, |s| s.spent)
@@ -474,6 +520,7 @@ mod tests {
             id: "day".into(),
             limit_usd: 1.0,
             window_ms: 86_400_000,
+            retain_ms: 0,
         };
         let admit = |estimate: f64, now: u64| {
             s.admit_now(&Admission {
@@ -518,6 +565,32 @@ mod tests {
             (1, 1),
             "a new minute starts from the shared view"
         );
+    }
+
+    #[test]
+    fn forgotten_run_budgets_are_swept_out() {
+        let s = MemoryState::new(0);
+        let run = |i: usize| Budget {
+            id: format!("run-{i}"),
+            limit_usd: 1.0,
+            window_ms: 0,
+            retain_ms: 1_000,
+        };
+        for i in 0..SPEND_SWEEP_AT {
+            s.settle_spend(&[run(i)], 0.0, 0.1, 10_000);
+        }
+        let kept = |s: &MemoryState| locked(&s.spend).entries.len();
+        assert_eq!(kept(&s), SPEND_SWEEP_AT);
+        assert!(s.hold(&[run(1)], 0.1, 12_000).is_ok());
+        assert_eq!(kept(&s), 1, "only the run just used is left");
+        assert_eq!(s.spent(&run(2), 12_000), 0.0, "a forgotten run starts over");
+
+        let fresh = MemoryState::new(0);
+        for i in 0..SPEND_SWEEP_AT {
+            fresh.settle_spend(&[run(i)], 0.0, 0.1, 10_000);
+        }
+        assert!(fresh.hold(&[run(0)], 0.1, 10_500).is_ok());
+        assert_eq!(kept(&fresh), SPEND_SWEEP_AT, "within their retention, all are kept");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::cache::Cached;
+use super::governance::SpendHold;
 use super::state::now_ms;
 use super::stats::Outcome;
 use super::Router;
@@ -38,6 +39,8 @@ struct Live {
     recorded: bool,
     /// Where the stream goes in the cache once it completes, with what it delivered so far.
     caching: Option<(String, Vec<String>)>,
+    /// Budget spend held for the stream, settled when it ends.
+    spend: Option<SpendHold>,
 }
 
 impl RoutedStream {
@@ -71,6 +74,7 @@ impl RoutedStream {
                 ttft,
                 recorded: false,
                 caching: cache_key.map(|key| (key, Vec::new())),
+                spend: None,
             })),
         })
     }
@@ -138,6 +142,14 @@ impl RoutedStream {
         }
     }
 
+    /// Settle `hold` with what the stream cost once it ends (a replay costs nothing).
+    pub(crate) fn keep_spend(&mut self, hold: SpendHold) {
+        match &mut self.source {
+            Source::Live(live) => live.spend = Some(hold),
+            Source::Replay(..) => hold.settle(0.0),
+        }
+    }
+
     /// The price this stream is billed at: its deployment's; nothing for a cached replay.
     /// Known when it is handed over, so even an aborted stream is priced right.
     pub fn price(&self) -> Option<Price> {
@@ -183,7 +195,15 @@ impl Live {
         }
         let router = &self.router;
         let d = self.deployment;
-        let usage = self.inner.progress().usage;
+        let progress = self.inner.progress();
+        let usage = progress.usage;
+        if let Some(hold) = self.spend.take() {
+            // Ended before the upstream reported usage (an abort, a broken stream): what was
+            // delivered, at about four characters a token.
+            let used = usage.unwrap_or_else(|| hold.usage_from(progress.content_chars));
+            let estimate = hold.estimate().usd;
+            hold.settle(router.cost(d, &self.model, &used).unwrap_or(estimate));
+        }
         let whole = ok && ended;
         if whole {
             router.deployments[d]

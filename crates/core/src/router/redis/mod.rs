@@ -395,7 +395,7 @@ impl RouterState for RedisState {
                 held: inner.keys.held(b, now),
                 estimate: estimate_usd,
                 actual: actual_usd,
-                ttl_ms: b.window_ms.saturating_mul(2),
+                ttl_ms: b.keep_ms(),
             });
         }
     }
