@@ -163,6 +163,42 @@ describe('four processes, one Redis', () => {
   })
 })
 
+describe('budgets across processes', () => {
+  test('hold a budget exactly: no process spends past it', async () => {
+    const perCall = 11e-6 // the mock's 10 + 1 tokens at $1 per million each
+    const limit = 20 * perCall
+    const config = {
+      model_list: [dep('g', 0, { input_cost_per_token: 1e-6, output_cost_per_token: 1e-6 })],
+      router_settings: { ...redisSettings(), redis_namespace: 'budget', num_retries: 0 },
+      governance: { max_cost_per_day: limit },
+    }
+    const workers = await startWorkers(4, config)
+    try {
+      const request = { ...question(), max_tokens: 1 }
+      const replies = await workers.all({ request, vary: 'budget', count: 15, concurrency: 3 })
+      const results = replies.flatMap((r) => r.results)
+      const served = mocks[0].requests.length
+      assert.equal(results.filter((r) => r.ok).length, served)
+      assert.ok(served * perCall <= limit + 1e-12, `${served} calls spent past the budget`)
+      assert.ok(served >= 10, `the held estimates left room for ${served} of 20 calls`)
+      assert.ok(results.filter((r) => !r.ok).every((r) => r.kind === 'budget_exceeded'), JSON.stringify(results.find((r) => !r.ok)))
+      await sleep(200) // booked spend is written through
+      const day = Math.floor(Date.now() / 86_400_000)
+      const spent = Number(cli(port, 'GET', `budget:spent:governance.max_cost_per_day:${day}`))
+      assert.ok(Math.abs(spent - served * perCall) < 1e-9, `Redis books ${spent} for ${served} calls`)
+      // A fifth process, started now, takes what the others left, and no more.
+      const late = await startWorkers(1, config)
+      const more = (await late.run(0, { request, vary: 'late', count: 15 })).results
+      await late.close()
+      assert.ok(mocks[0].requests.length * perCall <= limit + 1e-12, `${mocks[0].requests.length} calls in all`)
+      assert.equal(mocks[0].requests.length, served + more.filter((r) => r.ok).length)
+      assert.equal(more.at(-1).kind, 'budget_exceeded', 'the late process ends refused')
+    } finally {
+      await workers.close()
+    }
+  })
+})
+
 describe('stats across processes', () => {
   test("stats() adds every process's calls, tokens and cost under shared", async () => {
     const workers = await startWorkers(2, { model_list: [dep('g', 0, { model: 'openai/gpt-4o-mini' })], router_settings: redisSettings() })
