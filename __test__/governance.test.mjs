@@ -438,3 +438,42 @@ describe('the audit trail', () => {
     assert.match(text, /governance\.keys\.sha256:[0-9a-f]{16}\.max_cost_per_day/)
   })
 })
+
+describe('rate limits per key and tag', () => {
+  test("a key's rpm holds over concurrent calls and every group; its tpm stops it once spent", async () => {
+    const { router } = routerWith({
+      model_list: [dep('g', 0), dep('h', 1)],
+      governance: { keys: { [APP_KEY]: { rpm_limit: 3 } }, default: { tpm_limit: 1500 } },
+    })
+    const { ok, refused } = await concurrently(6, (i) => router.complete(request(i % 2 ? 'g' : 'h'), { key: APP_KEY }))
+    assert.equal(ok, 3)
+    assert.equal(served(0) + served(1), 3, 'three requests a minute over both groups')
+    for (const err of refused) {
+      assertSwitchyard(err, 'rate_limited')
+      assert.equal(err.status, 429)
+      assert.match(err.rule, /^governance\.keys\./)
+      assert.ok(err.retryAfter > 0 && err.retryAfter <= 60)
+      assert.ok(!JSON.stringify(err).includes(APP_KEY) && !err.message.includes(APP_KEY), 'only the hash names the key')
+    }
+    assert.equal((await router.complete(request('g'), { key: 'another-app' })).choices[0].message.content, 'ok', 'another key has its own count')
+
+    // An unlisted key under the default's tpm: each answer reports 10 + 1000 tokens.
+    mocks.forEach((m) => m.reset())
+    full(0, 3)
+    await router.complete(request('g'), { key: 'tokens-app' })
+    await router.complete(request('g'), { key: 'tokens-app' })
+    const spent = await rejection(router.complete(request('g'), { key: 'tokens-app' }))
+    assertSwitchyard(spent, 'rate_limited')
+    assert.match(spent.rule, /^governance\.default@sha256:/)
+    assert.equal(served(0), 2)
+  })
+
+  test("a tag's rpm counts its calls whatever their key, streams included", async () => {
+    const { router } = routerWith({ model_list: [dep('g', 0)], governance: { tags: { free: { rpm_limit: 2 } } } })
+    mocks[0].reply({ sse: streamChunks({ content: 'one two' }) })
+    for await (const chunk of router.stream(request('g'), { tags: ['free'], key: 'a' })) void chunk
+    await router.complete(request('g'), { tags: ['free'], key: 'b' })
+    assertSwitchyard(await rejection(router.complete(request('g'), { tags: ['free'] })), 'rate_limited')
+    assert.equal((await router.complete(request('g'))).choices[0].message.content, 'ok', 'untagged calls are not counted')
+  })
+})

@@ -199,6 +199,27 @@ describe('budgets across processes', () => {
   })
 })
 
+describe("a caller's rate limit across processes", () => {
+  test("four processes hold one key's rpm", async () => {
+    const config = {
+      model_list: [dep('g', 0)],
+      router_settings: { ...redisSettings(), redis_namespace: 'caller', num_retries: 0 },
+      governance: { keys: { 'team-a': { rpm_limit: 10 } } },
+    }
+    const workers = await startWorkers(4, config)
+    try {
+      await insideOneMinute(5_000)
+      const replies = await workers.all({ request: question(), vary: 'key', count: 8, concurrency: 2, options: { key: 'team-a' } })
+      const results = replies.flatMap((r) => r.results)
+      assert.equal(mocks[0].requests.length, 10)
+      assert.equal(results.filter((r) => r.ok).length, 10)
+      assert.ok(results.filter((r) => !r.ok).every((r) => r.kind === 'rate_limited'))
+    } finally {
+      await workers.close()
+    }
+  })
+})
+
 describe('stats across processes', () => {
   test("stats() adds every process's calls, tokens and cost under shared", async () => {
     const workers = await startWorkers(2, { model_list: [dep('g', 0, { model: 'openai/gpt-4o-mini' })], router_settings: redisSettings() })

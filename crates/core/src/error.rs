@@ -253,10 +253,11 @@ pub struct Refusal {
 
 impl Refusal {
     /// The HTTP status a proxy would answer with: 403 for a policy, 429 for a budget (the
-    /// status LiteLLM's budget routing answers when no deployment is left).
+    /// status LiteLLM's budget routing answers when no deployment is left) or a caller's rate
+    /// limit.
     pub fn status(&self) -> u16 {
         match self.kind {
-            ErrorKind::BudgetExceeded => 429,
+            ErrorKind::BudgetExceeded | ErrorKind::RateLimited => 429,
             _ => 403,
         }
     }

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use switchyard_core::router::redis::{RedisOptions, RedisState, RedisTarget};
-use switchyard_core::router::state::{now_ms, Admission, Admitted, Budget, RouterState};
+use switchyard_core::router::state::{now_ms, Admission, Admitted, Budget, RateLimit, RouterState};
 
 struct Server {
     child: Child,
@@ -71,6 +71,7 @@ fn admission<'a>(
         reserve,
         budgets,
         estimate_usd: estimate,
+        limits: &[],
         now: now_ms(),
     }
 }
@@ -172,5 +173,45 @@ async fn without_redis_every_step_is_local() {
     assert!(
         matches!(s.admit(admission(&limit, &[], 0.0)).await, Admitted::Full),
         "the local limit holds"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callers_rate_limit_is_shared_requests_and_tokens() {
+    let server = start_redis();
+    let (a, b) = (state(server.port, "caller"), state(server.port, "caller"));
+    let key = [RateLimit {
+        id: "governance.default@sha256:abc".into(),
+        rpm: Some(3),
+        tpm: Some(50),
+    }];
+    let with = |limits| Admission {
+        limits,
+        ..admission(&[], &[], 0.0)
+    };
+    assert!(matches!(a.admit(with(&key)).await, Admitted::Reserved));
+    assert!(matches!(b.admit(with(&key)).await, Admitted::Reserved));
+    a.record_limit_tokens(&key, 60, now_ms());
+    tokio::time::sleep(Duration::from_millis(100)).await; // the write queue drains
+    assert!(
+        matches!(
+            b.admit(with(&key)).await,
+            Admitted::RateLimited { index: 0 }
+        ),
+        "60 tokens spent the key's tpm of 50"
+    );
+    let rpm_only = [RateLimit {
+        id: "governance.tags.free".into(),
+        rpm: Some(2),
+        tpm: None,
+    }];
+    let results = [
+        a.admit(with(&rpm_only)).await,
+        b.admit(with(&rpm_only)).await,
+        a.admit(with(&rpm_only)).await,
+    ];
+    assert!(
+        matches!(results[2], Admitted::RateLimited { index: 0 }),
+        "{results:?}"
     );
 }

@@ -11,23 +11,35 @@ use tracing::Instrument;
 use super::cache::Cached;
 use super::deployment::{Deployment, InFlight};
 use super::events::{EventLog, RouterEvent};
-use super::governance::SpendHold;
 use super::policy::{ErrorClass, FallbackKind};
-use super::state::{now_ms, Admission, Admitted};
+use super::spend::SpendHold;
+use super::state::{now_ms, Admission, Admitted, RateLimit};
 use super::stats::Outcome;
 use super::RoutedStream;
 use super::{deadline_passed, unavailable, with_model, Call, Group, HedgeDelay, Router, Served};
 use crate::error::Error;
 use crate::providers::Completion;
+use crate::usage::Usage;
 
-/// What a call sends: its request JSON, and what a wildcard group's `*` matched.
+/// What a call sends: its request JSON, what a wildcard group's `*` matched, and the caller's
+/// rate limits its tokens count against.
 #[derive(Clone, Copy)]
 pub(super) struct Request<'a> {
     pub body: &'a [u8],
     pub matched: Option<&'a str>,
+    pub limits: &'a [RateLimit],
 }
 
 impl Request<'_> {
+    /// Count an answer's tokens against the caller's limits.
+    fn count_tokens(&self, router: &Router, usage: Option<&Usage>) {
+        if let Some(u) = usage.filter(|_| !self.limits.is_empty()) {
+            router
+                .state
+                .record_limit_tokens(self.limits, u.total_tokens, now_ms());
+        }
+    }
+
     /// The body for `dep`, its model in place of the group's, and that model.
     fn for_deployment<'d>(&self, dep: &'d Deployment) -> (Bytes, Cow<'d, str>) {
         let model = dep.model_for(self.matched);
@@ -80,6 +92,7 @@ impl Attempt<Completion> for CompleteAttempt<'_> {
         if result.is_ok() {
             dep.metrics.record_latency(latency);
         }
+        self.request.count_tokens(router, usage.as_ref());
         router.record(
             d,
             &Outcome {
@@ -120,6 +133,10 @@ impl Attempt<String> for EmbedAttempt<'_> {
         let dep = &router.deployments[d];
         let started = Instant::now();
         let result = dep.client.embed(self.request.for_deployment(dep).0).await;
+        if !self.request.limits.is_empty() {
+            let usage = result.as_deref().ok().and_then(embedding_usage);
+            self.request.count_tokens(router, usage.as_ref());
+        }
         router.record(
             d,
             &Outcome {
@@ -138,18 +155,20 @@ impl Attempt<String> for EmbedAttempt<'_> {
     }
 
     fn settle(&self, d: usize, value: &mut String, hold: SpendHold) {
-        #[derive(serde::Deserialize)]
-        struct Answer {
-            usage: Option<crate::usage::Usage>,
-        }
         let model = self.router.deployments[d].model_for(self.request.matched);
-        let cost = serde_json::from_str::<Answer>(value)
-            .ok()
-            .and_then(|a| a.usage)
-            .and_then(|u| self.router.cost(d, &model, &u));
+        let cost = embedding_usage(value).and_then(|u| self.router.cost(d, &model, &u));
         let estimate = hold.estimate().usd;
         hold.settle(cost.unwrap_or(estimate));
     }
+}
+
+/// The usage an embeddings answer reports.
+fn embedding_usage(json: &str) -> Option<Usage> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        usage: Option<Usage>,
+    }
+    serde_json::from_str::<Answer>(json).ok()?.usage
 }
 
 pub(super) struct StreamAttempt<'a> {
@@ -163,7 +182,8 @@ impl Attempt<RoutedStream> for StreamAttempt<'_> {
         let (body, model) = self.request.for_deployment(&self.router.deployments[d]);
         let model = model.into_owned();
         let slot = self.cache_key.map(str::to_string);
-        RoutedStream::open(self.router.clone(), d, body, model, slot).await
+        let limits = self.request.limits.to_vec();
+        RoutedStream::open(self.router.clone(), d, body, model, slot, limits).await
     }
 
     fn cached_answer(&self, hit: &Cached) -> Option<RoutedStream> {
@@ -198,6 +218,7 @@ impl Router {
                         reserve: &[],
                         budgets: &[],
                         estimate_usd: 0.0,
+                        limits: &[],
                         now: now_ms(),
                     };
                     if let Admitted::Cached(hit) = self.state.admit(admission).await {
@@ -227,11 +248,8 @@ impl Router {
             // skipped, and the next pick sees it full.
             let key = call.cache_key.take();
             let spend = self.spend_for(call, d);
-            let (budgets, estimate) = spend
-                .as_ref()
-                .map_or((&[][..], 0.0), |s| (s.budgets(), s.estimate_usd()));
             let admitted = self
-                .admit(group, d, key.as_deref(), budgets, estimate)
+                .admit(group, d, key.as_deref(), spend.as_ref(), call)
                 .await;
             if self.state.degraded() && !call.degraded {
                 call.degraded = true;
@@ -253,6 +271,7 @@ impl Router {
                     }
                     continue;
                 }
+                Admitted::RateLimited { index } => return Err(self.caller_limited(call, index)),
                 Admitted::Full if refused <= group.lineup.members().len() => {
                     refused += 1;
                     continue;
@@ -392,10 +411,7 @@ impl Router {
         let mut hedge = None;
         if let Some(h) = self.pick_in(group, &skip, call).filter(|&h| h != d) {
             let spend = self.spend_for(call, h);
-            let (budgets, estimate) = spend
-                .as_ref()
-                .map_or((&[][..], 0.0), |s| (s.budgets(), s.estimate_usd()));
-            if let Admitted::Reserved = self.admit(group, h, None, budgets, estimate).await {
+            if let Admitted::Reserved = self.admit(group, h, None, spend.as_ref(), call).await {
                 hedge = Some((h, spend.map(|s| self.hold(s, events))));
             }
         }

@@ -12,7 +12,7 @@ use super::attempt::{
 };
 use super::cache::{self, Cached};
 use super::events::EventLog;
-use super::state::now_ms;
+use super::state::{now_ms, RateLimit};
 use super::stats::{DeploymentStats, GroupStats, Outcome, RouterStats};
 use super::{Call, CallOptions, Group, Routed, RoutedStream, Router, Served};
 use crate::providers::Completion;
@@ -173,10 +173,12 @@ impl Router {
             Err(err) => return Routed::failed(err, events),
         };
         let call = self.new_call(options, false, body, &p, events);
+        let limits = caller_limits(&call);
         let started = Instant::now();
         let request = Request {
             body,
             matched: p.matched,
+            limits: &limits,
         };
         let attempt = CompleteAttempt {
             router: self,
@@ -246,11 +248,13 @@ impl Router {
             Err(err) => return Routed::failed(err, events),
         };
         let call = self.new_call(options, true, body, &p, events);
+        let limits = caller_limits(&call);
         let attempt = StreamAttempt {
             router: self,
             request: Request {
                 body,
                 matched: p.matched,
+                limits: &limits,
             },
             cache_key: p.key.as_deref().filter(|_| !options.no_store),
         };
@@ -290,11 +294,13 @@ impl Router {
         };
         p.embeddings = true;
         let call = self.new_call(&uncached, false, body, &p, events);
+        let limits = caller_limits(&call);
         let attempt = EmbedAttempt {
             router: self,
             request: Request {
                 body,
                 matched: p.matched,
+                limits: &limits,
             },
         };
         let span = tracing::info_span!("router.embed", group = %p.group.name);
@@ -347,4 +353,11 @@ impl Router {
             .collect();
         RouterStats { model_stats }
     }
+}
+
+/// The caller's rate limits, kept apart from the call that moves into the routing loop.
+fn caller_limits(call: &Call) -> Vec<RateLimit> {
+    call.gov
+        .as_ref()
+        .map_or_else(Vec::new, |g| g.limits().to_vec())
 }

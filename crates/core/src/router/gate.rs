@@ -1,9 +1,12 @@
 //! The router's side of governance: each call's rules, budgets and residency, applied where
 //! deployments are picked and admitted, and logged as `policy` and `budget` events.
 
+use std::time::Duration;
+
 use super::events::{Decision, EventLog, RouterEvent};
-use super::governance::{over_budget, refused, Estimate, Governance, Identity, SpendHold};
-use super::state::{now_ms, Budget};
+use super::governance::{Governance, Identity};
+use super::spend::{over_budget, refused, Estimate, SpendHold};
+use super::state::{now_ms, Budget, RateLimit, WINDOW_MS};
 use super::{Call, CallOptions, Group, Router};
 use crate::error::{Error, ErrorKind};
 
@@ -12,6 +15,8 @@ pub(super) struct CallGov {
     identity: Identity,
     /// The call's own budgets (router, run, key, tags); a provider's is added per attempt.
     budgets: Vec<Budget>,
+    /// Its key's and tags' rate limits.
+    limits: Vec<RateLimit>,
     /// The residency rules its tags bring, by index.
     residency: Vec<usize>,
     prompt_bytes: u64,
@@ -22,6 +27,12 @@ pub(super) struct CallGov {
     blocked: Vec<String>,
     /// The last refusal at admission: the answer when no deployment is left.
     refusal: Option<Error>,
+}
+
+impl CallGov {
+    pub(super) fn limits(&self) -> &[RateLimit] {
+        &self.limits
+    }
 }
 
 /// What an attempt on one deployment is held against, at what estimate.
@@ -68,6 +79,7 @@ impl Router {
         let identity = identity(options);
         Some(CallGov {
             budgets: g.call_budgets(&identity),
+            limits: g.call_limits(&identity),
             residency: g.residency_for(&identity.tags),
             prompt_bytes: body.len() as u64,
             output_tokens: if embeddings { 0 } else { g.output_tokens(body) },
@@ -161,6 +173,24 @@ impl Router {
         let mut budgets = gov.budgets.clone();
         budgets.extend(provider.cloned());
         Some(Spend { budgets, estimate })
+    }
+
+    /// The caller's `limits[index]` refused the call: a `rate_limited` refusal naming it,
+    /// with the minute's end as `retryAfter`.
+    pub(super) fn caller_limited(&self, call: &Call, index: usize) -> Error {
+        let id = call
+            .gov
+            .as_ref()
+            .and_then(|g| g.limits.get(index))
+            .map_or_else(String::new, |l| l.id.clone());
+        let now = now_ms();
+        let wait = Duration::from_millis((now / WINDOW_MS + 1) * WINDOW_MS - now);
+        refused(
+            ErrorKind::RateLimited,
+            id.clone(),
+            format!("Rate limit {id} reached: its requests or tokens this minute are used up"),
+            Some(wait),
+        )
     }
 
     /// Spend the state admitted: held until the attempt's cost is known, and logged.

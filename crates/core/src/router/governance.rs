@@ -4,8 +4,6 @@
 //! estimate, and settled with the real cost when the call ends, however it ends.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -14,9 +12,9 @@ use sha2::{Digest, Sha256};
 use super::config::Number;
 use super::deployment::Deployment;
 use super::events::{Decision, EventLog, RouterEvent};
-use super::state::{now_ms, Budget, RouterState};
-use crate::error::{Error, ErrorKind, Refusal};
-use crate::usage::{Price, Usage};
+use super::spend::refused;
+use super::state::{Budget, RateLimit};
+use crate::error::{Error, ErrorKind};
 
 /// Output tokens the estimate assumes when a request sets no `max_tokens`.
 pub const DEFAULT_MAX_TOKENS: u64 = 4096;
@@ -57,6 +55,10 @@ pub struct RuleConfig {
     pub max_cost_per_day: Option<Number>,
     /// USD over the router's life, counted the same way.
     pub max_cost: Option<Number>,
+    /// Requests and tokens a minute over every group (LiteLLM's key limits), counted the same
+    /// way.
+    pub rpm_limit: Option<Number>,
+    pub tpm_limit: Option<Number>,
     #[serde(flatten)]
     pub other: BTreeMap<String, Value>,
 }
@@ -196,6 +198,7 @@ struct Rule {
     deny: Vec<String>,
     day: Option<f64>,
     total: Option<f64>,
+    rate: Option<(Option<u64>, Option<u64>)>,
 }
 
 impl Rule {
@@ -206,6 +209,24 @@ impl Rule {
             deny: c.deny.clone(),
             day: c.max_cost_per_day.map(|n| n.0),
             total: c.max_cost.map(|n| n.0),
+            rate: (c.rpm_limit.is_some() || c.tpm_limit.is_some()).then(|| {
+                let count = |n: Option<Number>| n.map(|n| n.0 as u64);
+                (count(c.rpm_limit), count(c.tpm_limit))
+            }),
+        }
+    }
+
+    /// This rule's rate limit, counted for `whom` (a key's hash) or the rule itself.
+    fn limit(&self, whom: Option<&str>, out: &mut Vec<RateLimit>) {
+        if let Some((rpm, tpm)) = self.rate {
+            out.push(RateLimit {
+                id: match whom {
+                    Some(w) => format!("{}@{w}", self.path),
+                    None => self.path.clone(),
+                },
+                rpm,
+                tpm,
+            });
         }
     }
 
@@ -433,6 +454,24 @@ impl Governance {
         out
     }
 
+    /// The rate limits every attempt of `id`'s call counts against: its key's (or the
+    /// default's, per unlisted key) and its tags'.
+    pub fn call_limits(&self, id: &Identity) -> Vec<RateLimit> {
+        let mut out = Vec::new();
+        if let Some(key) = &id.key {
+            match self.keys.get(&key.0) {
+                Some(rule) => rule.limit(None, &mut out),
+                None => self.default.limit(Some(&key.0), &mut out),
+            }
+        }
+        for tag in &id.tags {
+            if let Some(rule) = self.tags.get(tag) {
+                rule.limit(None, &mut out);
+            }
+        }
+        out
+    }
+
     /// The residency rules that apply to calls tagged `tags`, by index.
     pub fn residency_for(&self, tags: &[String]) -> Vec<usize> {
         (0..self.residency.len())
@@ -477,120 +516,6 @@ impl Governance {
             .ok()
             .and_then(|c| c.max_completion_tokens.or(c.max_tokens))
             .unwrap_or(self.default_max_tokens)
-    }
-}
-
-/// An estimate of a call's cost: an upper bound when the prompt takes at most a token per four
-/// bytes of request JSON and the answer stays within its token cap.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Estimate {
-    pub usd: f64,
-    /// What the prompt alone costs: booked for an attempt cancelled in flight.
-    pub prompt_usd: f64,
-    pub prompt_tokens: u64,
-}
-
-impl Estimate {
-    pub fn new(price: &Price, prompt_bytes: u64, output_tokens: u64) -> Self {
-        let prompt_tokens = prompt_bytes.div_ceil(4);
-        let output = price.output.max(price.reasoning.unwrap_or(0.0));
-        let prompt_usd = prompt_tokens as f64 * price.input / 1e6;
-        Self {
-            usd: prompt_usd + output_tokens as f64 * output / 1e6,
-            prompt_usd,
-            prompt_tokens,
-        }
-    }
-}
-
-pub(crate) fn refused(
-    kind: ErrorKind,
-    rule: String,
-    message: String,
-    retry_after: Option<Duration>,
-) -> Error {
-    Error::Refused(Box::new(Refusal {
-        kind,
-        rule,
-        message,
-        retry_after,
-    }))
-}
-
-/// `budget` cannot hold `estimate` on top of `spent` (booked and held).
-pub(crate) fn over_budget(budget: &Budget, spent: f64, estimate: f64, group: &str) -> Error {
-    let now = now_ms();
-    refused(
-        ErrorKind::BudgetExceeded,
-        budget.id.clone(),
-        format!(
-            "Budget {} exceeded for model group {group:?}: ${spent:.6} of ${:.6} spent or held, and the call may cost up to ${estimate:.6}",
-            budget.id, budget.limit_usd
-        ),
-        budget
-            .resets_at(now)
-            .map(|at| Duration::from_millis(at.saturating_sub(now))),
-    )
-}
-
-/// Spend held against budgets for one attempt until its cost is known. Settled once: with the
-/// real cost, or, dropped in flight (an abort, the deadline, a hedge that lost), with the
-/// prompt's estimated cost, which the provider bills for a request it began.
-pub struct SpendHold {
-    state: Arc<dyn RouterState>,
-    budgets: Vec<Budget>,
-    estimate: Estimate,
-    settled: bool,
-}
-
-impl SpendHold {
-    pub(crate) fn new(
-        state: Arc<dyn RouterState>,
-        budgets: Vec<Budget>,
-        estimate: Estimate,
-    ) -> Self {
-        Self {
-            state,
-            budgets,
-            estimate,
-            settled: false,
-        }
-    }
-
-    pub fn estimate(&self) -> Estimate {
-        self.estimate
-    }
-
-    /// Book `actual_usd` in place of the estimate.
-    pub fn settle(mut self, actual_usd: f64) {
-        self.book(actual_usd);
-    }
-
-    /// Usage for a stream that ended before the upstream reported any: the prompt's estimate
-    /// and the answer's delivered characters, about four a token.
-    pub fn usage_from(&self, completion_chars: u64) -> Usage {
-        let completion_tokens = completion_chars.div_ceil(4);
-        Usage {
-            prompt_tokens: self.estimate.prompt_tokens,
-            completion_tokens,
-            total_tokens: self.estimate.prompt_tokens + completion_tokens,
-            ..Usage::default()
-        }
-    }
-
-    fn book(&mut self, actual_usd: f64) {
-        if std::mem::replace(&mut self.settled, true) {
-            return;
-        }
-        self.state
-            .settle_spend(&self.budgets, self.estimate.usd, actual_usd, now_ms());
-    }
-}
-
-impl Drop for SpendHold {
-    fn drop(&mut self) {
-        let prompt = self.estimate.prompt_usd;
-        self.book(prompt);
     }
 }
 

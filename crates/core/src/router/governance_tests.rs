@@ -6,8 +6,11 @@ use super::*;
 use crate::router::build::BuildOptions;
 use crate::router::config::RouterConfig;
 use crate::router::events::EventLog;
+use crate::router::spend::{Estimate, SpendHold};
 use crate::router::state::MemoryState;
+use crate::router::state::{now_ms, RouterState};
 use crate::router::{CallOptions, Router};
+use crate::usage::Price;
 
 /// A router over deployments nothing listens on (port 9): a call that gets past governance
 /// fails with a network error, one refused by it never leaves.
@@ -250,6 +253,7 @@ fn a_hold_dropped_in_flight_books_the_prompt() {
             reserve: &[],
             budgets: std::slice::from_ref(&day),
             estimate_usd,
+            limits: &[],
             now: now_ms(),
         })
     };

@@ -13,10 +13,12 @@ mod gate;
 pub mod governance;
 pub mod policy;
 pub mod redis;
+pub mod spend;
 pub mod state;
 pub mod stats;
 pub mod strategy;
 pub mod stream;
+mod window;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,7 +32,7 @@ use self::events::{EventLog, RouterEvent};
 use self::gate::CallGov;
 use self::governance::{CallerKey, Governance};
 use self::policy::{Backoff, CooldownRules, ErrorClass, FallbackTable, RetryRules};
-use self::state::{now_ms, Admission, Admitted, Budget, RouterState, WINDOW_MS};
+use self::state::{now_ms, Admission, Admitted, RouterState, WINDOW_MS};
 use self::stats::{Counters, Outcome};
 use self::strategy::{Candidates, Lineup};
 use crate::error::{Error, ErrorKind, UpstreamBody, UpstreamError};
@@ -332,16 +334,16 @@ impl Router {
             .headroom(self.state.usage(d, now))
     }
 
-    /// Ask the state to send a call to `d`: count it against `d` and its group within their
-    /// rpm and hold `estimate_usd` against `budgets`, or answer from the cache when
+    /// Ask the state to send `call` to `d`: count it against `d`, its group and the caller's
+    /// rate limits, and hold `spend` against its budgets, or answer from the cache when
     /// `cache_key` holds the answer. One round trip to shared state.
     async fn admit(
         &self,
         group: &Group,
         d: usize,
         cache_key: Option<&str>,
-        budgets: &[Budget],
-        estimate_usd: f64,
+        spend: Option<&gate::Spend>,
+        call: &Call,
     ) -> Admitted {
         let reserve = [
             (d, self.deployments[d].limits.rpm),
@@ -352,12 +354,15 @@ impl Router {
         } else {
             &reserve[..1]
         };
+        let (budgets, estimate_usd) =
+            spend.map_or((&[][..], 0.0), |s| (s.budgets(), s.estimate_usd()));
         self.state
             .admit(Admission {
                 cache_key,
                 reserve: slots,
                 budgets,
                 estimate_usd,
+                limits: call.gov.as_ref().map_or(&[][..], |g| g.limits()),
                 now: now_ms(),
             })
             .await

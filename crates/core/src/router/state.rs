@@ -16,6 +16,7 @@ use lru::LruCache;
 
 use super::cache::Cached;
 use super::stats::{Outcome, TotalsSnapshot};
+use super::window::{CallerCounters, WindowCounter};
 
 /// Milliseconds since the Unix epoch: wall-clock time, so several processes agree on deadlines.
 pub fn now_ms() -> u64 {
@@ -26,6 +27,15 @@ pub fn now_ms() -> u64 {
 
 /// The window failures and usage are counted in, as LiteLLM counts them: the current minute.
 pub const WINDOW_MS: u64 = 60_000;
+
+/// A caller's own rate limit (a key's or a tag's, from governance), counted by `id` in the
+/// current minute across every deployment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimit {
+    pub id: String,
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+}
 
 /// A spend limit: `id` names what it covers (a key, a run, a provider, the whole router),
 /// `limit_usd` is counted over windows of `window_ms` (aligned to the epoch, so a day is a UTC
@@ -73,6 +83,9 @@ pub struct Admission<'a> {
     /// [`RouterState::settle_spend`] once the call's cost is known.
     pub budgets: &'a [Budget],
     pub estimate_usd: f64,
+    /// Count one request against each caller limit, within its rpm and while its tpm is not
+    /// spent: all of them or none.
+    pub limits: &'a [RateLimit],
     pub now: u64,
 }
 
@@ -87,6 +100,8 @@ pub enum Admitted {
     Full,
     /// `budgets[index]` cannot hold the estimate: `spent_usd` is spent or held already.
     OverBudget { index: usize, spent_usd: f64 },
+    /// `limits[index]` is at its rpm, or spent its tpm, this minute.
+    RateLimited { index: usize },
 }
 
 /// What a router remembers across calls, per slot (a deployment or a group, by index) and per
@@ -102,6 +117,8 @@ pub trait RouterState: Send + Sync {
     fn cool_down(&self, d: usize, until: u64) -> u64;
     /// Count a failure of `d`; returns the failures in the current window, this one included.
     fn record_failure(&self, d: usize, now: u64) -> u32;
+    /// Count a call's `tokens` against its caller limits once they are known.
+    fn record_limit_tokens(&self, limits: &[RateLimit], tokens: u64, now: u64);
     /// Count `tokens` against slot `s`'s tpm window once they are known (requests are counted
     /// by [`Self::admit`] as they are sent).
     fn record_tokens(&self, s: usize, tokens: u64, now: u64);
@@ -144,66 +161,6 @@ struct Spend {
 /// Spend entries kept before forgotten ones are swept out.
 const SPEND_SWEEP_AT: usize = 4096;
 
-/// A counter that resets when its window ends.
-#[derive(Default)]
-struct WindowCounter {
-    window: AtomicU64,
-    count: AtomicU64,
-}
-
-impl WindowCounter {
-    fn add(&self, n: u64, now: u64) -> u64 {
-        let window = now / WINDOW_MS;
-        if self.window.swap(window, Ordering::AcqRel) != window {
-            // A new window: the first writer resets it. Racing writers may lose a count at the
-            // boundary, never gain one.
-            self.count.store(n, Ordering::Release);
-            return n;
-        }
-        self.count.fetch_add(n, Ordering::AcqRel) + n
-    }
-
-    /// Add one unless the count already reached `limit`.
-    fn add_one_within(&self, limit: u64, now: u64) -> bool {
-        let window = now / WINDOW_MS;
-        if self.window.swap(window, Ordering::AcqRel) != window {
-            self.count.store(0, Ordering::Release);
-        }
-        self.count
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
-                (c < limit).then_some(c + 1)
-            })
-            .is_ok()
-    }
-
-    /// Raise the count to `n` (a shared store's view, which includes this process's counts).
-    fn raise_to(&self, n: u64, now: u64) {
-        let window = now / WINDOW_MS;
-        if self.window.swap(window, Ordering::AcqRel) != window {
-            self.count.store(n, Ordering::Release);
-        } else {
-            self.count.fetch_max(n, Ordering::AcqRel);
-        }
-    }
-
-    /// Take back one count made by [`Self::add_one_within`] in this window.
-    fn remove_one(&self, now: u64) {
-        if self.window.load(Ordering::Acquire) == now / WINDOW_MS {
-            let _ = self
-                .count
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| c.checked_sub(1));
-        }
-    }
-
-    fn get(&self, now: u64) -> u64 {
-        if self.window.load(Ordering::Acquire) == now / WINDOW_MS {
-            self.count.load(Ordering::Acquire)
-        } else {
-            0
-        }
-    }
-}
-
 #[derive(Default)]
 struct DeploymentState {
     cooling_until: AtomicU64,
@@ -217,6 +174,7 @@ struct DeploymentState {
 pub struct MemoryState {
     deployments: Vec<DeploymentState>,
     cache: Mutex<LruCache<String, (Arc<Cached>, u64)>>,
+    callers: CallerCounters,
     /// Only calls under a budget take this lock.
     spend: Mutex<Spending>,
 }
@@ -242,6 +200,7 @@ impl MemoryState {
             cache: Mutex::new(LruCache::new(
                 NonZeroUsize::new(entries).unwrap_or(NonZeroUsize::MIN),
             )),
+            callers: CallerCounters::default(),
             spend: Mutex::new(Spending {
                 entries: HashMap::new(),
                 sweep_at: SPEND_SWEEP_AT,
@@ -261,8 +220,12 @@ impl MemoryState {
         if let Some(hit) = admission.cache_key.and_then(|k| self.cache_get(k, now)) {
             return Admitted::Cached(hit);
         }
+        if let Err(index) = self.callers.admit(admission.limits, now) {
+            return Admitted::RateLimited { index };
+        }
         if !admission.budgets.is_empty() {
             if let Err(refused) = self.hold(admission.budgets, admission.estimate_usd, now) {
+                self.callers.release(admission.limits, now);
                 return refused;
             }
         }
@@ -280,6 +243,7 @@ impl MemoryState {
                     self.deployments[earlier].requests.remove_one(now);
                 }
                 self.settle_spend(admission.budgets, admission.estimate_usd, 0.0, now);
+                self.callers.release(admission.limits, now);
                 return Admitted::Full;
             }
         }
@@ -397,6 +361,10 @@ impl RouterState for MemoryState {
         locked(&self.cache).put(key, (value, expires));
     }
 
+    fn record_limit_tokens(&self, limits: &[RateLimit], tokens: u64, now: u64) {
+        self.callers.add_tokens(limits, tokens, now);
+    }
+
     fn settle_spend(&self, budgets: &[Budget], estimate_usd: f64, actual_usd: f64, now: u64) {
         if budgets.is_empty() {
             return;
@@ -429,6 +397,7 @@ mod tests {
             reserve: slots,
             budgets: &[],
             estimate_usd: 0.0,
+            limits: &[],
             now,
         };
         matches!(s.admit_now(&admission), Admitted::Reserved)
@@ -528,6 +497,7 @@ mod tests {
                 reserve: &[(0, None)],
                 budgets: std::slice::from_ref(&day),
                 estimate_usd: estimate,
+                limits: &[],
                 now,
             })
         };
@@ -590,7 +560,11 @@ mod tests {
             fresh.settle_spend(&[run(i)], 0.0, 0.1, 10_000);
         }
         assert!(fresh.hold(&[run(0)], 0.1, 10_500).is_ok());
-        assert_eq!(kept(&fresh), SPEND_SWEEP_AT, "within their retention, all are kept");
+        assert_eq!(
+            kept(&fresh),
+            SPEND_SWEEP_AT,
+            "within their retention, all are kept"
+        );
     }
 
     #[test]
@@ -606,6 +580,7 @@ mod tests {
             reserve: &[(0, Some(1))],
             budgets: &[],
             estimate_usd: 0.0,
+            limits: &[],
             now: 1_000,
         };
         assert!(matches!(s.admit_now(&admission), Admitted::Cached(_)));

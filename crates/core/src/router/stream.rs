@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::cache::Cached;
-use super::governance::SpendHold;
-use super::state::now_ms;
+use super::spend::SpendHold;
+use super::state::{now_ms, RateLimit};
 use super::stats::Outcome;
 use super::Router;
 use crate::error::Error;
@@ -31,6 +31,8 @@ struct Live {
     deployment: usize,
     /// The model it serves, which prices it.
     model: String,
+    /// The caller's rate limits its tokens count against.
+    limits: Vec<RateLimit>,
     /// The batch read while opening, delivered first.
     first: Option<String>,
     inner: ChatStream,
@@ -52,6 +54,7 @@ impl RoutedStream {
         body: Bytes,
         model: String,
         cache_key: Option<String>,
+        limits: Vec<RateLimit>,
     ) -> Result<Self, Error> {
         let started = Instant::now();
         let (inner, first) = match Self::peek(&router, d, body).await {
@@ -68,6 +71,7 @@ impl RoutedStream {
                 router,
                 deployment: d,
                 model,
+                limits,
                 first,
                 inner,
                 started,
@@ -203,6 +207,11 @@ impl Live {
             let used = usage.unwrap_or_else(|| hold.usage_from(progress.content_chars));
             let estimate = hold.estimate().usd;
             hold.settle(router.cost(d, &self.model, &used).unwrap_or(estimate));
+        }
+        if let Some(u) = usage.filter(|_| !self.limits.is_empty()) {
+            router
+                .state
+                .record_limit_tokens(&self.limits, u.total_tokens, now_ms());
         }
         let whole = ok && ended;
         if whole {

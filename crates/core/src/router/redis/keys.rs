@@ -29,6 +29,13 @@ impl Keys {
     pub fn spent(&self, b: &Budget, now: u64) -> String {
         format!("{}:spent:{}:{}", self.ns, b.id, b.window(now))
     }
+    /// A caller limit's requests and tokens this minute.
+    pub fn caller_requests(&self, id: &str, now: u64) -> String {
+        format!("{}:caller-rpm:{id}:{}", self.ns, Self::window(now))
+    }
+    pub fn caller_tokens(&self, id: &str, now: u64) -> String {
+        format!("{}:caller-tpm:{id}:{}", self.ns, Self::window(now))
+    }
     /// Every process's totals of slot `s`: a hash of counters.
     pub fn totals(&self, s: usize) -> String {
         format!("{}:totals:{}", self.ns, self.slots[s])

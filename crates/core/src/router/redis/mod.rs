@@ -29,7 +29,7 @@ use tokio::sync::mpsc;
 use self::keys::{Keys, Write};
 use self::sync::{drain, mirror, PROBE_AT_MOST};
 use super::cache::Cached;
-use super::state::{Admission, Admitted, Budget, MemoryState, RouterState, WINDOW_MS};
+use super::state::{Admission, Admitted, Budget, MemoryState, RateLimit, RouterState, WINDOW_MS};
 use super::stats::{Outcome, Totals, TotalsSnapshot};
 use crate::error::Error;
 
@@ -214,6 +214,10 @@ impl Inner {
         for b in a.budgets {
             call.key(keys.spent(b, now)).key(keys.held(b, now));
         }
+        for l in a.limits {
+            call.key(keys.caller_requests(&l.id, now))
+                .key(keys.caller_tokens(&l.id, now));
+        }
         call.arg(a.reserve.len())
             .arg(a.budgets.len())
             .arg(a.estimate_usd)
@@ -226,6 +230,13 @@ impl Inner {
         }
         for b in a.budgets {
             call.arg(b.window_ms.max(HELD_TTL_MS));
+        }
+        call.arg(a.limits.len());
+        for l in a.limits {
+            call.arg(l.rpm.map_or(-1, |n| n as i64));
+        }
+        for l in a.limits {
+            call.arg(l.tpm.map_or(-1, |n| n as i64));
         }
         let mut conn = self.conn.clone();
         let reply = tokio::time::timeout(self.timeout, call.invoke_async::<Value>(&mut conn)).await;
@@ -270,6 +281,9 @@ impl Inner {
                     }),
                 }
             }
+            4 => Admitted::RateLimited {
+                index: int(reply.get(1)).max(0) as usize,
+            },
             2 => {
                 // Full in Redis: the mirror learns it, so the next pick looks elsewhere.
                 if let Some(&(s, _)) = a.reserve.get(int(reply.get(1)).max(0) as usize) {
@@ -310,6 +324,7 @@ impl RouterState for RedisState {
         }
         let needs_redis = a.cache_key.is_some()
             || !a.budgets.is_empty()
+            || !a.limits.is_empty()
             || a.reserve.iter().any(|(_, rpm)| rpm.is_some());
         if !needs_redis || !inner.healthy.load(Ordering::Acquire) {
             let admitted = inner.local.admit_now(&a);
@@ -366,6 +381,17 @@ impl RouterState for RedisState {
 
     fn usage(&self, s: usize, now: u64) -> (u64, u64) {
         self.inner.local.usage(s, now)
+    }
+
+    fn record_limit_tokens(&self, limits: &[RateLimit], tokens: u64, now: u64) {
+        let inner = &self.inner;
+        inner.local.record_limit_tokens(limits, tokens, now);
+        for l in limits.iter().filter(|_| tokens > 0) {
+            inner.write(Write::Count {
+                key: inner.keys.caller_tokens(&l.id, now),
+                n: tokens,
+            });
+        }
     }
 
     fn cache_get(&self, key: &str, now: u64) -> Option<Arc<Cached>> {

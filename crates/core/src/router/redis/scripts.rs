@@ -1,8 +1,13 @@
 //! The Lua scripts Redis runs for the router: each is one atomic step.
 
-// Budgets first, then limits, then count: all or nothing, in one atomic step.
+// Budgets first, then callers' limits, then the slots' rpm, then count: all or nothing, in one
+// atomic step. KEYS: the cache key (or ''), n slot request counters, m budgets' spent and held,
+// k caller limits' request and token counters. ARGV: n, m, the estimate, the counters' TTL,
+// n slot rpms (-1: none), m budget limits, m held TTLs, k, k rpms, k tpms.
 pub(super) const ADMIT: &str = r#"
 local n, m, estimate = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local k = tonumber(ARGV[5 + n + 2 * m])
+local caller = 1 + n + 2 * m
 if KEYS[1] ~= '' then
   local hit = redis.call('GET', KEYS[1])
   if hit then return {1, hit, redis.call('PEXPIRETIME', KEYS[1])} end
@@ -13,6 +18,13 @@ for i = 1, m do
   if spent + held + estimate > tonumber(ARGV[4 + n + i]) then
     return {3, i - 1, tostring(spent + held)}
   end
+end
+for i = 1, k do
+  local rpm = tonumber(ARGV[5 + n + 2 * m + i])
+  local tpm = tonumber(ARGV[5 + n + 2 * m + k + i])
+  local requests = tonumber(redis.call('GET', KEYS[caller + 2 * i - 1]) or '0')
+  local tokens = tonumber(redis.call('GET', KEYS[caller + 2 * i]) or '0')
+  if (rpm >= 0 and requests >= rpm) or (tpm >= 0 and tokens >= tpm) then return {4, i - 1} end
 end
 for i = 1, n do
   local limit = tonumber(ARGV[4 + i])
@@ -28,6 +40,11 @@ end
 for i = 1, m do
   redis.call('INCRBYFLOAT', KEYS[1 + n + 2 * i], estimate)
   redis.call('PEXPIRE', KEYS[1 + n + 2 * i], ARGV[4 + n + m + i])
+end
+for i = 1, k do
+  if redis.call('INCR', KEYS[caller + 2 * i - 1]) == 1 then
+    redis.call('PEXPIRE', KEYS[caller + 2 * i - 1], ARGV[4])
+  end
 end
 return counts
 "#;
