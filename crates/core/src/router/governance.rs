@@ -439,35 +439,36 @@ impl Governance {
                 ..budget(format!("governance.max_cost_per_run@{run}"), limit, 0)
             });
         }
-        if let Some(key) = &id.key {
-            match self.keys.get(&key.0) {
-                Some(rule) => rule.budgets(None, &mut out),
-                // The default's budgets are each unlisted key's own.
-                None => self.default.budgets(Some(&key.0), &mut out),
-            }
-        }
-        for tag in &id.tags {
-            if let Some(rule) = self.tags.get(tag) {
-                rule.budgets(None, &mut out);
-            }
+        for (rule, whom) in self.counted_rules(id) {
+            rule.budgets(whom, &mut out);
         }
         out
+    }
+
+    /// The rules whose budgets and limits count `id`'s calls, each with whom it counts for:
+    /// its key's entry, or the default's counted per unlisted key, and its tags'.
+    fn counted_rules<'a>(
+        &'a self,
+        id: &'a Identity,
+    ) -> impl Iterator<Item = (&'a Rule, Option<&'a str>)> {
+        let key = id.key.as_ref().map(|key| match self.keys.get(&key.0) {
+            Some(rule) => (rule, None),
+            None => (&self.default, Some(key.0.as_str())),
+        });
+        let tags = id
+            .tags
+            .iter()
+            .filter_map(|t| self.tags.get(t))
+            .map(|r| (r, None));
+        key.into_iter().chain(tags)
     }
 
     /// The rate limits every attempt of `id`'s call counts against: its key's (or the
     /// default's, per unlisted key) and its tags'.
     pub fn call_limits(&self, id: &Identity) -> Vec<RateLimit> {
         let mut out = Vec::new();
-        if let Some(key) = &id.key {
-            match self.keys.get(&key.0) {
-                Some(rule) => rule.limit(None, &mut out),
-                None => self.default.limit(Some(&key.0), &mut out),
-            }
-        }
-        for tag in &id.tags {
-            if let Some(rule) = self.tags.get(tag) {
-                rule.limit(None, &mut out);
-            }
+        for (rule, whom) in self.counted_rules(id) {
+            rule.limit(whom, &mut out);
         }
         out
     }
