@@ -134,9 +134,9 @@ function buildRouter(configOrPath, options) {
     }
   // The native router behind the face every JAF provider uses: answers carry their events.
   const client = {
-    complete: routed((...a) => nativeRouter.complete(...a), (...a) => nativeRouter.completeCached(...a)),
-    stream: routed((...a) => nativeRouter.stream(...a), (...a) => nativeRouter.streamCached(...a)),
-    embed: routed((...a) => nativeRouter.embed(...a)),
+    complete: routed(nativeRouter.complete.bind(nativeRouter), nativeRouter.completeCached.bind(nativeRouter)),
+    stream: routed(nativeRouter.stream.bind(nativeRouter), nativeRouter.streamCached.bind(nativeRouter)),
+    embed: routed(nativeRouter.embed.bind(nativeRouter)),
   }
   const settle = (err) => {
     emit(err?.events)
