@@ -29,7 +29,9 @@ use tokio::sync::mpsc;
 use self::keys::{Keys, Write};
 use self::sync::{drain, mirror, PROBE_AT_MOST};
 use super::cache::Cached;
-use super::state::{Admission, Admitted, Budget, MemoryState, RateLimit, RouterState, WINDOW_MS};
+use super::state::{
+    now_ms, Admission, Admitted, Budget, MemoryState, RateLimit, RouterState, WINDOW_MS,
+};
 use super::stats::{Outcome, Totals, TotalsSnapshot};
 use crate::error::Error;
 
@@ -196,8 +198,22 @@ impl Inner {
         if self.healthy.swap(healthy, Ordering::AcqRel) != healthy {
             if healthy {
                 tracing::info!("redis answers again: router state is shared again");
+                self.republish_cooldowns();
             } else {
                 tracing::warn!(reason = why, "redis unavailable: router state is local");
+            }
+        }
+    }
+
+    /// Cooldowns set while Redis was away were not written: send the ones still in force.
+    fn republish_cooldowns(&self) {
+        let now = now_ms();
+        for d in 0..self.keys.deployments {
+            if let Some(until) = self.local.cooling_until(d, now) {
+                self.write(Write::Cooldown {
+                    key: self.keys.cooldown(d),
+                    until,
+                });
             }
         }
     }
