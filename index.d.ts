@@ -43,21 +43,21 @@ export declare class NativeRouter {
    * The answer this process's response cache holds for `complete(group, body)`, found on
    * the JS thread without a trip through the runtime; `null` on a miss.
    */
-  completeCached(group: string, body: string, options?: BindingCallOptions | undefined | null): RoutedAnswer | null
+  completeCached(group: string, body: string, options?: string | undefined | null): [json: string, deployment: string, cost: number | null, events: Array<object> | null] | null
   /**
    * The replay this process's response cache holds for `stream(group, body)`, without a
    * trip through the runtime; `null` on a miss.
    */
-  streamCached(group: string, body: string, options?: BindingCallOptions | undefined | null): NativeStream | null
+  streamCached(group: string, body: string, options?: string | undefined | null): NativeStream | null
   /**
    * One chat completion through `group` (a model group or task type). `body` is the request
    * JSON; its `model` is replaced by each deployment's.
    */
-  complete(group: string, body: string, options?: BindingCallOptions | undefined | null, abort?: AbortHandle | undefined | null): Promise<RoutedAnswer | NativeFailure>
+  complete(group: string, body: string, options?: string | undefined | null, abort?: AbortHandle | undefined | null): Promise<[json: string, deployment: string, cost: number | null, events: Array<object> | null] | NativeFailure>
   /** A streamed chat completion through `group`, handed over once its first batch arrived. */
-  stream(group: string, body: string, options?: BindingCallOptions | undefined | null, abort?: AbortHandle | undefined | null): Promise<NativeStream | NativeFailure>
+  stream(group: string, body: string, options?: string | undefined | null, abort?: AbortHandle | undefined | null): Promise<NativeStream | NativeFailure>
   /** Embeddings through `group`: `body` is OpenAI's `{ model, input }` JSON. */
-  embed(group: string, body: string, options?: BindingCallOptions | undefined | null, abort?: AbortHandle | undefined | null): Promise<RoutedAnswer | NativeFailure>
+  embed(group: string, body: string, options?: string | undefined | null, abort?: AbortHandle | undefined | null): Promise<[json: string, deployment: string, cost: number | null, events: Array<object> | null] | NativeFailure>
   /** Per group and deployment: calls, errors, tokens, cost, latency and TTFT percentiles. */
   stats(): any
 }
@@ -78,30 +78,6 @@ export declare class NativeStream {
   get events(): any | null
   /** Stop reading and close the upstream request. */
   abort(): void
-}
-
-/** Per-call options. */
-export interface BindingCallOptions {
-  /** Overrides the router's deadline for this call. */
-  deadlineMs?: number
-  /** Do not answer from the cache (LiteLLM's `no-cache`). */
-  noCache?: boolean
-  /** Do not cache the answer (LiteLLM's `no-store`). */
-  noStore?: boolean
-  /**
-   * Return the router's events with the answer (when someone listens).
-   * @default true
-   */
-  events?: boolean
-  /**
-   * An app-level caller id for governance (never a provider credential); hashed in the
-   * core before it names a rule, a budget or an event.
-   */
-  key?: string
-  /** Labels governance rules select the call by (`pii`, `free-tier`). */
-  tags?: Array<string>
-  /** The run the call belongs to, for `max_cost_per_run`. */
-  runId?: string
 }
 
 /**
@@ -278,15 +254,6 @@ export declare function providerId(name: string): Outcome<string>
  * provider's environment variables now.
  */
 export declare function resolveModel(model: string): Outcome<BindingResolvedModel>
-
-/** A routed answer: the response JSON and how the router got it. */
-export interface RoutedAnswer {
-  json: string
-  deployment: string
-  /** USD at the deployment's price; `null` when unknown. */
-  cost?: number
-  events: any
-}
 
 /**
  * Panics inside the Rust core on purpose. It exists so the test suite can prove a panic

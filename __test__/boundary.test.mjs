@@ -43,6 +43,18 @@ describe('error kinds are defined once', () => {
     assert.ok(!JSON.stringify(failure).includes(KEY))
     assert.equal(native.createClient('nope', {}).kind, 'invalid_input')
   })
+
+  test("a native router's per-call options that are not options resolve as invalid_input", async () => {
+    const config = { model_list: [{ model_name: 'g', litellm_params: { model: 'openai/m', api_base: 'http://127.0.0.1:1/v1', api_key: KEY } }] }
+    const router = native.createRouter(JSON.stringify(config), {})
+    const body = '{"messages":[]}'
+    for (const options of ['not json', '{"deadlineMs":-1}', '{"tags":"pii"}', '[]']) {
+      const failure = await router.complete('g', body, options)
+      assert.equal(failure.kind, 'invalid_input', options)
+      assert.match(failure.message, /router call options/)
+      assert.equal(router.completeCached('g', body, options), null, 'the cache probe leaves the error to the call')
+    }
+  })
 })
 
 describe('bad input is a typed error naming its path', () => {

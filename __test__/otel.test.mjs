@@ -293,7 +293,7 @@ test('a tracer that records nothing: no span and no events asked of the router',
   const complete = proto.complete
   const asked = []
   proto.complete = function (group, body, options, abort) {
-    asked.push(options.events)
+    asked.push(JSON.parse(options).events)
     return complete.call(this, group, body, options, abort)
   }
   const router = makeRouter({ model_list: [dep('g', 0)] })

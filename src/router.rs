@@ -7,6 +7,8 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use serde::Deserialize;
+use switchyard_core::error::Error;
 use switchyard_core::providers::Completion;
 use switchyard_core::router::build::BuildOptions;
 use switchyard_core::router::config::RouterConfig;
@@ -30,14 +32,23 @@ pub struct BindingRouterOptions {
     pub no_proxy: Option<String>,
 }
 
-/// A routed answer: the response JSON and how the router got it.
-#[napi(object)]
+/// A routed answer: the response JSON and how the router got it. It crosses to JS as one
+/// array, `[json, deployment, cost, events]`: four values set by index cost less than an
+/// object's named properties (measured: about 6 µs less per call at c=1).
 pub struct RoutedAnswer {
     pub json: String,
     pub deployment: String,
     /// USD at the deployment's price; `null` when unknown.
     pub cost: Option<f64>,
+    /// The router's events; `null` unless asked for.
     pub events: serde_json::Value,
+}
+
+impl ToNapiValue for RoutedAnswer {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
+        let row = (val.json, val.deployment, val.cost, val.events);
+        unsafe { ToNapiValue::to_napi_value(env, row) }
+    }
 }
 
 #[napi]
@@ -88,13 +99,12 @@ fn settle<T, U>(
     label: &CallLabel,
     ok: impl FnOnce(T, &Routed<()>) -> U,
 ) -> Outcome<U> {
-    let events = events_of(&routed, true);
     let (result, served) = routed.split();
     match result {
         Ok(value) => Either::A(ok(value, &served)),
         Err(err) => {
             let mut f = failure(err, label);
-            f.events = Some(events);
+            f.events = Some(events_of(&served, true));
             Either::B(f)
         }
     }
@@ -125,29 +135,40 @@ fn stream_answer(
     NativeStream::new(AnyStream::Routed(stream), label.clone(), Some(info))
 }
 
-/// Per-call options.
-#[napi(object)]
-pub struct BindingCallOptions {
+/// Per-call options. They cross as JSON text: one string read costs less than an object
+/// read field by field (measured: about 6 µs less per call at c=1).
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BindingCallOptions {
     /// Overrides the router's deadline for this call.
-    pub deadline_ms: Option<u32>,
+    deadline_ms: Option<u32>,
     /// Do not answer from the cache (LiteLLM's `no-cache`).
-    pub no_cache: Option<bool>,
+    no_cache: Option<bool>,
     /// Do not cache the answer (LiteLLM's `no-store`).
-    pub no_store: Option<bool>,
-    /// Return the router's events with the answer (when someone listens).
-    /// @default true
-    pub events: Option<bool>,
+    no_store: Option<bool>,
+    /// Return the router's events with the answer (when someone listens); default true.
+    events: Option<bool>,
     /// An app-level caller id for governance (never a provider credential); hashed in the
     /// core before it names a rule, a budget or an event.
-    pub key: Option<String>,
+    key: Option<String>,
     /// Labels governance rules select the call by (`pii`, `free-tier`).
-    pub tags: Option<Vec<String>>,
+    tags: Option<Vec<String>>,
     /// The run the call belongs to, for `max_cost_per_run`.
-    pub run_id: Option<String>,
+    run_id: Option<String>,
 }
 
-fn wants_events(options: &Option<BindingCallOptions>) -> bool {
-    options.as_ref().and_then(|o| o.events).unwrap_or(true)
+impl BindingCallOptions {
+    /// The options in `json` (none when absent), or why they are not options.
+    fn parse(json: Option<&str>) -> std::result::Result<Self, Error> {
+        json.map_or(Ok(Self::default()), |text| {
+            serde_json::from_str(text)
+                .map_err(|e| Error::InvalidInput(format!("router call options: {e}")))
+        })
+    }
+
+    fn wants_events(&self) -> bool {
+        self.events.unwrap_or(true)
+    }
 }
 
 impl From<BindingCallOptions> for CallOptions {
@@ -177,7 +198,7 @@ impl NativeRouter {
         &self,
         env: &'env Env,
         group: String,
-        options: Option<BindingCallOptions>,
+        options: Option<String>,
         abort: Option<&AbortHandle>,
         call: impl FnOnce(Arc<Router>, String, CallOptions) -> BoxFuture<'static, Routed<T>>
             + Send
@@ -191,12 +212,17 @@ impl NativeRouter {
         let router = self.inner.clone();
         let label = CallLabel::new(PROVIDER, group.clone());
         let cancel = abort.map(|a| a.token());
-        let wanted = wants_events(&options);
-        let call_options = options.map(CallOptions::from).unwrap_or_default();
+        let options = BindingCallOptions::parse(options.as_deref());
         spawn_outcome(env, label.clone(), cancel, async move {
-            let routed = call(router, group, call_options).await;
-            let events = events_of(&routed, wanted);
-            settle(routed, &label, |value, r| answer(value, r, events, &label))
+            let options = match options {
+                Ok(options) => options,
+                Err(err) => return Either::B(failure(err, &label)),
+            };
+            let wanted = options.wants_events();
+            let routed = call(router, group, options.into()).await;
+            settle(routed, &label, |value, r| {
+                answer(value, r, events_of(r, wanted), &label)
+            })
         })
     }
 
@@ -208,12 +234,14 @@ impl NativeRouter {
 
     /// The answer this process's response cache holds for `complete(group, body)`, found on
     /// the JS thread without a trip through the runtime; `null` on a miss.
-    #[napi]
+    #[napi(
+        ts_return_type = "[json: string, deployment: string, cost: number | null, events: Array<object> | null] | null"
+    )]
     pub fn complete_cached(
         &self,
         group: String,
         body: String,
-        options: Option<BindingCallOptions>,
+        options: Option<String>,
     ) -> Option<RoutedAnswer> {
         self.cached(
             group,
@@ -231,7 +259,7 @@ impl NativeRouter {
         &self,
         group: String,
         body: String,
-        options: Option<BindingCallOptions>,
+        options: Option<String>,
     ) -> Option<NativeStream> {
         self.cached(
             group,
@@ -247,13 +275,14 @@ impl NativeRouter {
         &self,
         group: String,
         body: String,
-        options: Option<BindingCallOptions>,
+        options: Option<String>,
         lookup: impl FnOnce(&Router, &str, &[u8], &CallOptions) -> Option<Routed<T>>,
         answer: impl FnOnce(T, Routed<()>, serde_json::Value, &CallLabel) -> U,
     ) -> Option<U> {
-        let wanted = wants_events(&options);
-        let call_options = options.map(CallOptions::from).unwrap_or_default();
-        let routed = lookup(&self.inner, &group, body.as_bytes(), &call_options)?;
+        // Options that do not parse are refused on the async path, with their error.
+        let options = BindingCallOptions::parse(options.as_deref()).ok()?;
+        let wanted = options.wants_events();
+        let routed = lookup(&self.inner, &group, body.as_bytes(), &options.into())?;
         let events = events_of(&routed, wanted);
         let label = CallLabel::new(PROVIDER, group);
         let (result, served) = routed.split();
@@ -264,13 +293,15 @@ impl NativeRouter {
 
     /// One chat completion through `group` (a model group or task type). `body` is the request
     /// JSON; its `model` is replaced by each deployment's.
-    #[napi(ts_return_type = "Promise<RoutedAnswer | NativeFailure>")]
+    #[napi(
+        ts_return_type = "Promise<[json: string, deployment: string, cost: number | null, events: Array<object> | null] | NativeFailure>"
+    )]
     pub fn complete<'env>(
         &self,
         env: &'env Env,
         group: String,
         body: String,
-        options: Option<BindingCallOptions>,
+        options: Option<String>,
         abort: Option<&AbortHandle>,
     ) -> Result<PromiseRaw<'env, Outcome<RoutedAnswer>>> {
         let call =
@@ -296,7 +327,7 @@ impl NativeRouter {
         env: &'env Env,
         group: String,
         body: String,
-        options: Option<BindingCallOptions>,
+        options: Option<String>,
         abort: Option<&AbortHandle>,
     ) -> Result<PromiseRaw<'env, Outcome<NativeStream>>> {
         let call =
@@ -314,13 +345,15 @@ impl NativeRouter {
     }
 
     /// Embeddings through `group`: `body` is OpenAI's `{ model, input }` JSON.
-    #[napi(ts_return_type = "Promise<RoutedAnswer | NativeFailure>")]
+    #[napi(
+        ts_return_type = "Promise<[json: string, deployment: string, cost: number | null, events: Array<object> | null] | NativeFailure>"
+    )]
     pub fn embed<'env>(
         &self,
         env: &'env Env,
         group: String,
         body: String,
-        options: Option<BindingCallOptions>,
+        options: Option<String>,
         abort: Option<&AbortHandle>,
     ) -> Result<PromiseRaw<'env, Outcome<RoutedAnswer>>> {
         let call =

@@ -135,12 +135,15 @@ fn table() -> &'static PriceTable {
 /// (`openai/`, `together_ai/meta-llama/`, …) are ignored.
 fn listed(model: &str) -> Option<&'static ListedModel> {
     let bare = model.rsplit('/').next().unwrap_or(model);
-    table()
-        .models
-        .iter()
-        .filter(|(prefix, _)| bare.starts_with(prefix.as_str()))
-        .max_by_key(|(prefix, _)| prefix.len())
-        .map(|(_, m)| m)
+    let models = &table().models;
+    // Every call is priced: an exact id is one hash lookup, a dated or suffixed id a scan.
+    models.get(bare).or_else(|| {
+        models
+            .iter()
+            .filter(|(prefix, _)| bare.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, m)| m)
+    })
 }
 
 /// The list price of `model`. Models not in the table cost `None` (unknown), never zero.
