@@ -34,6 +34,10 @@ export declare class NativeClient {
   requestStream(method: string, path: string, body: string | undefined | null, framing: 'ndjson' | 'sse'): Promise<NativeStream | NativeFailure>
 }
 
+/**
+ * The native router. Each call's `options` is its per-call options as JSON text
+ * (`deadlineMs`, `noCache`, `noStore`, `events`, `key`, `tags`, `runId`).
+ */
 export declare class NativeRouter {
   /** Config keys present but not acted on (LiteLLM logging callbacks, proxy settings, …). */
   get warnings(): Array<string>

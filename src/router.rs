@@ -51,6 +51,8 @@ impl ToNapiValue for RoutedAnswer {
     }
 }
 
+/// The native router. Each call's `options` is its per-call options as JSON text
+/// (`deadlineMs`, `noCache`, `noStore`, `events`, `key`, `tags`, `runId`).
 #[napi]
 pub struct NativeRouter {
     inner: Arc<Router>,
