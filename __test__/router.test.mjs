@@ -347,6 +347,15 @@ describe('stream failover', () => {
     assert.equal((await r.complete({ model: 'g', messages: [{ role: 'user', content: 'x' }] })).choices[0].message.content, 'done')
     assert.equal(mocks[0].requests[0].json.model, 'model-0', "the deployment's model goes on the wire")
   })
+
+  test('a request that names its model last still sends one model, the deployment\'s', async () => {
+    mocks[0].reply(ok('done'))
+    await router().complete({ messages: [{ role: 'user', content: 'x' }], temperature: 0, model: 'g' })
+    const { body, json } = mocks[0].requests[0]
+    assert.equal(body.match(/"model":/g).length, 1, body)
+    assert.equal(json.model, 'model-0')
+    assert.equal(json.temperature, 0)
+  })
 })
 
 describe('response cache', () => {

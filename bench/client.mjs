@@ -160,31 +160,30 @@ const scenarios = {
     const after = process.memoryUsage.rss()
     return { rss_growth_mib: (after - before) / 2 ** 20, calls: r.calls, errors: r.errors }
   },
-  // The router's overhead over the bare provider, measured in one process: blocks of calls
-  // alternate between the two, so a change in the machine's speed falls on both alike (across
-  // separate processes, drift between runs is larger than the few µs being measured).
+  // The router's overhead over the bare provider, measured in one process: sequential calls
+  // alternate between the two call by call (and CPU blocks alternate), so a change in the
+  // machine's speed falls on both alike (across separate processes, and even across blocks of
+  // calls, drift is larger than the few µs being measured).
   async overhead(router) {
     const pair = [await clients.switchyard(), router]
     for (const x of pair) {
       await load(x.complete, 1, { count: 300 })
       await load(x.complete, 64, { ms: 500 })
     }
-    const BLOCKS = 10
+    const PAIRS = 3000, BLOCKS = 20
     const lat = [[], []], cpu = [0, 0], calls = [0, 0]
-    const order = (block) => (block % 2 ? [1, 0] : [0, 1])
-    for (let block = 0; block < BLOCKS; block++) {
-      for (const i of order(block)) {
-        for (let k = 0; k < 200; k++) {
-          const t = now()
-          await pair[i].complete()
-          lat[i].push(now() - t)
-        }
+    const order = (n) => (n % 2 ? [1, 0] : [0, 1])
+    for (let n = 0; n < PAIRS; n++) {
+      for (const i of order(n)) {
+        const t = now()
+        await pair[i].complete()
+        lat[i].push(now() - t)
       }
     }
     for (let block = 0; block < BLOCKS; block++) {
       for (const i of order(block)) {
         const cpu0 = process.cpuUsage()
-        const r = await load(pair[i].complete, 64, { ms: 300 })
+        const r = await load(pair[i].complete, 64, { ms: 150 })
         if (r.errors) throw r.firstErr
         cpu[i] += cpuUs(process.cpuUsage(cpu0))
         calls[i] += r.calls

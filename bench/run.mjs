@@ -226,8 +226,8 @@ lines.push('', '## Ratios', '', '| metric | value | target | |', '|---|---:|---:
   ...ratios.map((r) => `| ${r.name} | ${r.value === undefined ? 'n/a' : fmt(r.value, r.unit === '×' ? 2 : 1) + r.unit} | ${r.target} | ${r.pass === null ? '–' : r.pass ? '✅' : '❌'} |`))
 const mockTput = CLIENTS.map((c) => `${c} ${fmt(median((results[c].tput?.runs ?? []).map((r) => r.mock_cpu_util * 100)))}%`).join(', ')
 lines.push('', `Mock upstream CPU over each c=64 child's life (100% = one core saturated): ${mockTput}.`,
-  'Router overhead: one process holds the bare provider and the router over one deployment at the same mock, and alternates 10 blocks of 200 sequential calls',
-  '(p50 over each side\'s 2,000) and 10 blocks of 300 ms at c=64 (CPU per call), so both see the same machine; the table\'s router rows are separate processes.',
+  'Router overhead: one process holds the bare provider and the router over one deployment at the same mock; 3,000 pairs of sequential calls alternate call by call',
+  '(p50 over each side\'s 3,000) and 20 blocks of 150 ms at c=64 alternate (CPU per call), so both see the same machine; the table\'s router rows are separate processes.',
   'TTFC: from starting the call to the caller receiving the first content chunk; 1,000 sequential streams after 200 warm-up ones.',
   'RSS: baseline after warm-up (c≤16) and gc(); peak sampled every 10 ms for 1.1 s while 1,000 calls wait on a 1.5 s mock delay (includes opening the extra connections).',
   'JS heap: growth of live V8 heap (after a forced gc) at that point. RSS under-counts clients whose heap already holds free committed pages from',

@@ -168,7 +168,8 @@ function buildRouter(configOrPath, options) {
     const controls = v.optObject(cache, 'request.cache')
     const flag = (key) => v.optBoolean(controls && v.read(controls, key, `request.cache.${key}`), `request.cache.${key}`)
     const call = { ...who, noCache: flag('no-cache'), noStore: flag('no-store') }
-    return { model, call, text: v.jsonText({ ...forwarded, ...extra }, 'request') }
+    // Checked above. `model` goes first: the router swaps it for each deployment's in place.
+    return { model, call, text: v.checkedJsonText({ model, ...forwarded, ...extra }, 'request') }
   }
   const signalOf = (opts2) => (v.optObject(opts2, 'opts') ? v.optSignal(v.read(opts2, 'signal', 'opts.signal'), 'opts.signal') : undefined) ?? opts.jaf.signal
   // A call's span rebuilds its attempts from the router's events.

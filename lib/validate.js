@@ -238,7 +238,11 @@ function jsonValue(value, path) {
 
 /** `JSON.stringify(value)` of a checked value, bounded in size. */
 function jsonText(value, path) {
-  jsonValue(value, path)
+  return checkedJsonText(jsonValue(value, path), path)
+}
+
+/** `JSON.stringify(value)` of a value `jsonValue` already checked (or built from checked parts). */
+function checkedJsonText(value, path) {
   let text
   try {
     text = JSON.stringify(value)
@@ -339,6 +343,7 @@ module.exports = {
   optHeaders,
   entries,
   jsonValue,
+  checkedJsonText,
   jsonText,
   bodyText,
   callUser,

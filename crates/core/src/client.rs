@@ -2,6 +2,7 @@
 //! and timeouts.
 
 use std::future::Future;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -58,6 +59,9 @@ pub struct ChatClient {
     connect_timeout: Duration,
     retry: RetryPolicy,
     redactor: Redactor,
+    /// The URL of the last request, parsed: most clients send every request to one URL, and
+    /// parsing it (host, IDNA, path) each time costs more than a lookup.
+    last_url: Mutex<Option<(String, reqwest::Url)>>,
 }
 
 fn header_name(name: &str) -> Result<HeaderName, Error> {
@@ -127,6 +131,7 @@ impl ChatClient {
             connect_timeout: config.transport.connect_timeout,
             retry: config.retry,
             redactor: Redactor::new(secrets),
+            last_url: Mutex::new(None),
         })
     }
 
@@ -280,16 +285,29 @@ impl ChatClient {
         Ok(())
     }
 
+    /// `url` parsed, from the last request's when it is the same; `None` when it does not parse.
+    fn parsed(&self, url: &str) -> Option<reqwest::Url> {
+        let mut last = self.last_url.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, parsed)) = last.as_ref().filter(|(text, _)| text == url) {
+            return Some(parsed.clone());
+        }
+        let parsed = reqwest::Url::parse(url).ok()?;
+        *last = Some((url.to_string(), parsed.clone()));
+        Some(parsed)
+    }
+
     async fn send(&self, wire: &WireRequest) -> Result<reqwest::Response, Error> {
         // The provider's headers replace the shared ones of the same name (one `accept`, …).
         let mut headers = self.headers.clone();
         for (name, value) in &wire.headers {
             headers.insert(name, value.clone());
         }
-        let mut builder = self
-            .http
-            .request(wire.method.clone(), &wire.url)
-            .headers(headers);
+        let builder = match self.parsed(&wire.url) {
+            Some(url) => self.http.request(wire.method.clone(), url),
+            // reqwest says what is wrong with it.
+            None => self.http.request(wire.method.clone(), &wire.url),
+        };
+        let mut builder = builder.headers(headers);
         if let Some(body) = &wire.body {
             builder = builder.body(body.clone());
         }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use self::deployment::Deployment;
 use self::events::{EventLog, RouterEvent};
@@ -192,30 +192,54 @@ pub struct CallOptions {
     pub run_id: Option<String>,
 }
 
-/// The request body with the deployment's model in place of the group's: a leading `model`
-/// member (as JS writes it) is dropped and the deployment's goes first.
+/// The request body with the deployment's model in place of the group's, first. A leading
+/// `model` member (as JS writes it) is cut out of the text; one further in is found by parsing,
+/// so the upstream never sees two.
 fn with_model(body: &[u8], model: &str) -> Bytes {
-    let rest = body.trim_ascii_start();
-    let mut rest = rest.strip_prefix(b"{").unwrap_or(rest).trim_ascii_start();
-    if let Some(after) = rest.strip_prefix(b"\"model\"") {
-        let after = after.trim_ascii_start();
-        if let Some(value) = after.strip_prefix(b":") {
-            let mut values =
-                serde_json::Deserializer::from_slice(value).into_iter::<serde::de::IgnoredAny>();
-            if values.next().is_some_and(|v| v.is_ok()) {
-                let tail = value[values.byte_offset()..].trim_ascii_start();
-                rest = tail.strip_prefix(b",").unwrap_or(tail).trim_ascii_start();
+    let mut out = Vec::with_capacity(body.len() + model.len() + 16);
+    out.extend_from_slice(b"{\"model\":");
+    // A string always serialises.
+    let _ = serde_json::to_writer(&mut out, model);
+    let rest = after_leading_model(body);
+    // `"model"` further in may be a member (or only a string that says so): parse to be sure.
+    if memchr::memmem::find(rest, b"\"model\"").is_some() {
+        if let Ok(mut members) = serde_json::from_slice::<serde_json::Map<String, Value>>(body) {
+            members.shift_remove("model");
+            // The other members and the closing brace, in their order.
+            let text = serde_json::to_vec(&members).unwrap_or_default();
+            if !members.is_empty() {
+                out.push(b',');
             }
+            out.extend_from_slice(text.get(1..).unwrap_or(b"}"));
+            return Bytes::from(out);
         }
     }
-    let mut out = Vec::with_capacity(rest.len() + model.len() + 16);
-    out.extend_from_slice(b"{\"model\":");
-    out.extend_from_slice(json!(model).to_string().as_bytes());
     if rest != b"}" {
         out.push(b',');
     }
     out.extend_from_slice(rest);
     Bytes::from(out)
+}
+
+/// `body`'s members after its opening brace and a leading `model` member, if it has one.
+fn after_leading_model(body: &[u8]) -> &[u8] {
+    let rest = body.trim_ascii_start();
+    let rest = rest.strip_prefix(b"{").unwrap_or(rest).trim_ascii_start();
+    let Some(value) = rest
+        .strip_prefix(b"\"model\"")
+        .and_then(|after| after.trim_ascii_start().strip_prefix(b":"))
+    else {
+        return rest;
+    };
+    let mut values =
+        serde_json::Deserializer::from_slice(value).into_iter::<serde::de::IgnoredAny>();
+    match values.next() {
+        Some(Ok(_)) => {
+            let tail = value[values.byte_offset()..].trim_ascii_start();
+            tail.strip_prefix(b",").unwrap_or(tail).trim_ascii_start()
+        }
+        _ => rest,
+    }
 }
 
 /// What `pattern`'s `*` matches in `name`, if it matches.
@@ -521,6 +545,20 @@ mod tests {
         );
         assert_eq!(
             &with_model(br#"{"model":"group"}"#, "dep")[..],
+            br#"{"model":"dep"}"#
+        );
+        assert_eq!(
+            &with_model(br#"{"messages":[],"model":"group","n":1}"#, "dep")[..],
+            br#"{"model":"dep","messages":[],"n":1}"#,
+            "a model further in is dropped, not sent twice"
+        );
+        assert_eq!(
+            &with_model(br#"{"messages":[{"role":"model"}]}"#, "dep")[..],
+            br#"{"model":"dep","messages":[{"role":"model"}]}"#,
+            "a string that says model is no member"
+        );
+        assert_eq!(
+            &with_model(br#"{"model":"group","model":"again"}"#, "dep")[..],
             br#"{"model":"dep"}"#
         );
     }
