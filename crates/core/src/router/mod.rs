@@ -3,6 +3,7 @@
 //! are handed over, so a stream that fails before its first chunk fails over unseen.
 
 mod attempt;
+mod body;
 pub mod build;
 pub mod cache;
 mod calls;
@@ -24,9 +25,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use serde_json::{json, Value};
+use serde_json::json;
 
+use self::body::with_model;
 use self::deployment::Deployment;
 use self::events::{EventLog, RouterEvent};
 use self::gate::CallGov;
@@ -190,56 +191,6 @@ pub struct CallOptions {
     pub tags: Vec<String>,
     /// The run (an agent's, say) the call belongs to, for `max_cost_per_run`.
     pub run_id: Option<String>,
-}
-
-/// The request body with the deployment's model in place of the group's, first. A leading
-/// `model` member (as JS writes it) is cut out of the text; one further in is found by parsing,
-/// so the upstream never sees two.
-fn with_model(body: &[u8], model: &str) -> Bytes {
-    let mut out = Vec::with_capacity(body.len() + model.len() + 16);
-    out.extend_from_slice(b"{\"model\":");
-    // A string always serialises.
-    let _ = serde_json::to_writer(&mut out, model);
-    let rest = after_leading_model(body);
-    // `"model"` further in may be a member (or only a string that says so): parse to be sure.
-    if memchr::memmem::find(rest, b"\"model\"").is_some() {
-        if let Ok(mut members) = serde_json::from_slice::<serde_json::Map<String, Value>>(body) {
-            members.shift_remove("model");
-            // The other members and the closing brace, in their order.
-            let text = serde_json::to_vec(&members).unwrap_or_default();
-            if !members.is_empty() {
-                out.push(b',');
-            }
-            out.extend_from_slice(text.get(1..).unwrap_or(b"}"));
-            return Bytes::from(out);
-        }
-    }
-    if rest != b"}" {
-        out.push(b',');
-    }
-    out.extend_from_slice(rest);
-    Bytes::from(out)
-}
-
-/// `body`'s members after its opening brace and a leading `model` member, if it has one.
-fn after_leading_model(body: &[u8]) -> &[u8] {
-    let rest = body.trim_ascii_start();
-    let rest = rest.strip_prefix(b"{").unwrap_or(rest).trim_ascii_start();
-    let Some(value) = rest
-        .strip_prefix(b"\"model\"")
-        .and_then(|after| after.trim_ascii_start().strip_prefix(b":"))
-    else {
-        return rest;
-    };
-    let mut values =
-        serde_json::Deserializer::from_slice(value).into_iter::<serde::de::IgnoredAny>();
-    match values.next() {
-        Some(Ok(_)) => {
-            let tail = value[values.byte_offset()..].trim_ascii_start();
-            tail.strip_prefix(b",").unwrap_or(tail).trim_ascii_start()
-        }
-        _ => rest,
-    }
 }
 
 /// What `pattern`'s `*` matches in `name`, if it matches.
@@ -526,42 +477,6 @@ impl Router {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_deployment_model_goes_first_in_the_body() {
-        assert_eq!(
-            &with_model(br#"{"messages":[]}"#, "gpt-4o")[..],
-            br#"{"model":"gpt-4o","messages":[]}"#
-        );
-        assert_eq!(&with_model(b"{}", "m\"x")[..], br#"{"model":"m\"x"}"#);
-        assert_eq!(
-            &with_model(b" { \"a\":1}", "m")[..],
-            br#"{"model":"m","a":1}"#
-        );
-        assert_eq!(
-            &with_model(br#"{"model":"group","messages":[]}"#, "dep")[..],
-            br#"{"model":"dep","messages":[]}"#,
-            "the group's model is replaced"
-        );
-        assert_eq!(
-            &with_model(br#"{"model":"group"}"#, "dep")[..],
-            br#"{"model":"dep"}"#
-        );
-        assert_eq!(
-            &with_model(br#"{"messages":[],"model":"group","n":1}"#, "dep")[..],
-            br#"{"model":"dep","messages":[],"n":1}"#,
-            "a model further in is dropped, not sent twice"
-        );
-        assert_eq!(
-            &with_model(br#"{"messages":[{"role":"model"}]}"#, "dep")[..],
-            br#"{"model":"dep","messages":[{"role":"model"}]}"#,
-            "a string that says model is no member"
-        );
-        assert_eq!(
-            &with_model(br#"{"model":"group","model":"again"}"#, "dep")[..],
-            br#"{"model":"dep"}"#
-        );
-    }
 
     #[test]
     fn wildcards_match_what_the_star_stands_for() {
