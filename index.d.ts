@@ -45,9 +45,10 @@ export declare class NativeRouter {
   get caching(): boolean
   /**
    * The answer this process's response cache holds for `complete(group, body)`, found on
-   * the JS thread without a trip through the runtime; `null` on a miss.
+   * the JS thread without a trip through the runtime, as a routed answer (a header line
+   * `[deployment, cost, events]`, then the response JSON); `null` on a miss.
    */
-  completeCached(group: string, body: string, options?: string | undefined | null): [json: string, deployment: string, cost: number | null, events: Array<object> | null] | null
+  completeCached(group: string, body: string, options?: string | undefined | null): string | null
   /**
    * The replay this process's response cache holds for `stream(group, body)`, without a
    * trip through the runtime; `null` on a miss.
@@ -55,13 +56,17 @@ export declare class NativeRouter {
   streamCached(group: string, body: string, options?: string | undefined | null): NativeStream | null
   /**
    * One chat completion through `group` (a model group or task type). `body` is the request
-   * JSON; its `model` is replaced by each deployment's.
+   * JSON; its `model` is replaced by each deployment's. Resolves to a routed answer: a header
+   * line `[deployment, cost, events]`, then the response JSON.
    */
-  complete(group: string, body: string, options?: string | undefined | null, abort?: AbortHandle | undefined | null): Promise<[json: string, deployment: string, cost: number | null, events: Array<object> | null] | NativeFailure>
+  complete(group: string, body: string, options?: string | undefined | null, abort?: AbortHandle | undefined | null): Promise<string | NativeFailure>
   /** A streamed chat completion through `group`, handed over once its first batch arrived. */
   stream(group: string, body: string, options?: string | undefined | null, abort?: AbortHandle | undefined | null): Promise<NativeStream | NativeFailure>
-  /** Embeddings through `group`: `body` is OpenAI's `{ model, input }` JSON. */
-  embed(group: string, body: string, options?: string | undefined | null, abort?: AbortHandle | undefined | null): Promise<[json: string, deployment: string, cost: number | null, events: Array<object> | null] | NativeFailure>
+  /**
+   * Embeddings through `group`: `body` is OpenAI's `{ model, input }` JSON. Resolves to a
+   * routed answer, its JSON OpenAI's embeddings.
+   */
+  embed(group: string, body: string, options?: string | undefined | null, abort?: AbortHandle | undefined | null): Promise<string | NativeFailure>
   /** Per group and deployment: calls, errors, tokens, cost, latency and TTFT percentiles. */
   stats(): any
 }

@@ -448,6 +448,31 @@ describe('stats and usage', () => {
     assert.deepEqual(reports.map((r) => [r.deployment, r.outcome]), [['g-0', 'ok'], ['g-0', 'ok']])
     assert.ok(Math.abs(reports[0].cost - (100 + 100) / 1e6) < 1e-12, 'priced at the deployment')
   })
+
+  test('an answer names its deployment as configured, however its id is spelled, beside its cost and events', async () => {
+    // The answer crosses as one string, a JSON header line before the response: an id with a
+    // newline, quotes and non-ASCII must come back whole, and the response after it untouched.
+    const id = 'eu "primary"\nrégion ✓'
+    const reports = []
+    const events = []
+    const router = makeRouter(
+      { model_list: [dep('g', 0, { input_cost_per_token: 1e-6, output_cost_per_token: 2e-6 }, { id })] },
+      { onUsage: (r) => reports.push(r), onEvent: (e) => events.push(e) },
+    )
+    const content = 'line one\nline "two"'
+    // Pretty-printed, so the response itself holds raw newlines too.
+    const pretty = JSON.stringify(completion({ content, usage: { prompt_tokens: 7, completion_tokens: 3 } }), null, 2)
+    mocks[0].reply({ raw: pretty, headers: { 'content-type': 'application/json' } })
+    const message = await complete(router)
+    assert.equal(message.message.content, content)
+    assert.equal(reports[0].deployment, id)
+    assert.ok(Math.abs(reports[0].cost - (7 * 1 + 3 * 2) / 1e6) < 1e-12, `cost ${reports[0].cost}`)
+    assert.deepEqual(events.map((e) => [e.type, e.deployment]), [['request', id]])
+    mocks[0].reply({ json: completion({ content: 'direct' }) })
+    const resp = await router.complete({ model: 'g', messages: [{ role: 'user', content: 'x' }] })
+    assert.equal(resp.choices[0].message.content, 'direct')
+    assert.equal(events.at(-1).deployment, id)
+  })
 })
 
 describe('aborted streams', () => {

@@ -87,11 +87,16 @@ function makeRouter(configOrPath, options) {
   }
 }
 
-/** A routed completion's `[json, deployment, cost, events]` as an object; anything else as it is. */
+/**
+ * A routed answer as an object: it crosses as one string, the header line `[deployment, cost,
+ * events]` (JSON, so free of raw newlines) before the response JSON. Anything else (a native
+ * failure, a cache miss's `null`) as it is.
+ */
 function answerOf(answer) {
-  if (!Array.isArray(answer)) return answer
-  const [json, deployment, cost, events] = answer
-  return { json, deployment, cost, events }
+  if (typeof answer !== 'string') return answer
+  const cut = answer.indexOf('\n')
+  const [deployment, cost, events] = JSON.parse(answer.slice(0, cut))
+  return { json: answer.slice(cut + 1), deployment, cost, events }
 }
 
 function buildRouter(configOrPath, options) {
@@ -126,8 +131,8 @@ function buildRouter(configOrPath, options) {
   const caching = nativeRouter.caching
   /**
    * One routed call: `native` runs it, `cached` (when given) answers it at once from the cache.
-   * Options cross as JSON text and a completion comes back as `[json, deployment, cost, events]`:
-   * both cost less at the boundary than objects read and built by name.
+   * Options cross as JSON text and an answer comes back as one string (see `answerOf`): both
+   * cost less at the boundary than objects read and built by name.
    */
   const routed = (native, cached) =>
     async function (body, group, handle, call) {
@@ -138,9 +143,9 @@ function buildRouter(configOrPath, options) {
         emit(hit.events)
         return hit
       }
+      // A failure carries its events too: they are emitted here, once, before it is raised.
       const answer = answerOf(await native(group, body, options, handle))
-      // A failure's events are emitted once, when it is raised.
-      if (answer.kind === undefined) emit(answer.events)
+      emit(answer.events)
       return answer
     }
   // The native router behind the face every JAF provider uses: answers carry their events.
@@ -148,10 +153,6 @@ function buildRouter(configOrPath, options) {
     complete: routed(nativeRouter.complete.bind(nativeRouter), nativeRouter.completeCached.bind(nativeRouter)),
     stream: routed(nativeRouter.stream.bind(nativeRouter), nativeRouter.streamCached.bind(nativeRouter)),
     embed: routed(nativeRouter.embed.bind(nativeRouter)),
-  }
-  const settle = (err) => {
-    emit(err?.events)
-    throw err
   }
   const defaultsNow = { ...envDefaults(), ...Object.fromEntries(Object.entries(defaults).filter(([, x]) => x !== undefined)) }
   const route = (model) => ({ provider: PROVIDER, client, model })
@@ -183,7 +184,7 @@ function buildRouter(configOrPath, options) {
       answer = await native.callNative((h) => client[method](text, model, h, traced(call, span)), { provider: PROVIDER, model, signal: signalOf(callOptions) })
     } catch (err) {
       if (span) otel.failCall(span, err)
-      settle(err)
+      throw err
     }
     const resp = JSON.parse(answer.json)
     if (span) otel.endCall(span, resp, answer)
@@ -196,19 +197,13 @@ function buildRouter(configOrPath, options) {
     const jaf = makeJafProvider(route, { ...opts.jaf, defaults: defaultsNow, callOptions: (state) => ({ runId: jafRunId(state), ...who }) })
     // Per-call identity fields replace the face's.
     const callWho = (callOptions) => ({ ...who, ...identity(callOptions, 'opts') })
-    return v.typedMethods(methods(jaf, who, callWho), 'router')
+    // JAF's calls go to the provider face as they are, with no wrapper to pass through: it types
+    // its own errors.
+    const { getCompletion, getCompletionStream } = jaf
+    return Object.assign(v.typedMethods(methods(who, callWho), 'router'), { getCompletion, getCompletionStream })
   }
 
-  const methods = (jaf, who, callWho) => ({
-    getCompletion: (state, agent, config) => jaf.getCompletion(state, agent, config).catch(settle),
-    async *getCompletionStream(state, agent, config) {
-      try {
-        yield* jaf.getCompletionStream(state, agent, config)
-      } catch (err) {
-        settle(err)
-      }
-    },
-
+  const methods = (who, callWho) => ({
     /** An OpenAI chat completion through the group (or task type) `request.model` names. */
     async complete(request, callOptions) {
       return once('chat', 'complete', body(request, callWho(callOptions)), callOptions)
@@ -224,7 +219,7 @@ function buildRouter(configOrPath, options) {
         yield* native.streamNative((h) => client.stream(text, model, h, traced(call, span)), { provider: PROVIDER, model, signal: signalOf(callOptions) }, progress)
       } catch (err) {
         failure = err
-        settle(err)
+        throw err
       } finally {
         if (span) otel.endStream(span, progress, failure)
       }

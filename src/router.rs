@@ -32,22 +32,28 @@ pub struct BindingRouterOptions {
     pub no_proxy: Option<String>,
 }
 
-/// A routed answer: the response JSON and how the router got it. It crosses to JS as one
-/// array, `[json, deployment, cost, events]`: four values set by index cost less than an
-/// object's named properties (measured: about 6 µs less per call at c=1).
-pub struct RoutedAnswer {
-    pub json: String,
-    pub deployment: String,
-    /// USD at the deployment's price; `null` when unknown.
-    pub cost: Option<f64>,
-    /// The router's events; `null` unless asked for.
-    pub events: serde_json::Value,
+/// A routed answer: the response JSON and how the router got it, as one string: a header line,
+/// the JSON array `[deployment, cost, events]` (JSON holds no raw newline), then the response
+/// JSON. One string costs less at the boundary than an array set element by element (measured:
+/// 1.4 µs against 6.0 µs per call at c=1), and it is written on the runtime's thread.
+pub struct RoutedAnswer(String);
+
+impl RoutedAnswer {
+    /// `cost` is USD at the deployment's price (`null` when unknown); `events` are `null`
+    /// unless asked for.
+    fn new(json: &str, deployment: &str, cost: Option<f64>, events: &serde_json::Value) -> Self {
+        // A string, a number and a JSON value always serialise.
+        let mut text = serde_json::to_string(&(deployment, cost, events)).unwrap_or_default();
+        text.reserve_exact(json.len() + 1);
+        text.push('\n');
+        text.push_str(json);
+        Self(text)
+    }
 }
 
 impl ToNapiValue for RoutedAnswer {
     unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
-        let row = (val.json, val.deployment, val.cost, val.events);
-        unsafe { ToNapiValue::to_napi_value(env, row) }
+        unsafe { ToNapiValue::to_napi_value(env, val.0) }
     }
 }
 
@@ -113,17 +119,17 @@ fn settle<T, U>(
 }
 
 fn completion_answer(
-    completion: Completion,
-    deployment: Option<String>,
+    completion: &Completion,
+    deployment: Option<&str>,
     cost: Option<f64>,
-    events: serde_json::Value,
+    events: &serde_json::Value,
 ) -> RoutedAnswer {
-    RoutedAnswer {
-        json: completion.json,
-        deployment: deployment.unwrap_or_default(),
+    RoutedAnswer::new(
+        &completion.json,
+        deployment.unwrap_or_default(),
         cost,
         events,
-    }
+    )
 }
 
 fn stream_answer(
@@ -235,10 +241,9 @@ impl NativeRouter {
     }
 
     /// The answer this process's response cache holds for `complete(group, body)`, found on
-    /// the JS thread without a trip through the runtime; `null` on a miss.
-    #[napi(
-        ts_return_type = "[json: string, deployment: string, cost: number | null, events: Array<object> | null] | null"
-    )]
+    /// the JS thread without a trip through the runtime, as a routed answer (a header line
+    /// `[deployment, cost, events]`, then the response JSON); `null` on a miss.
+    #[napi(ts_return_type = "string | null")]
     pub fn complete_cached(
         &self,
         group: String,
@@ -250,7 +255,7 @@ impl NativeRouter {
             body,
             options,
             Router::complete_cached,
-            |c, r, events, _| completion_answer(c, r.deployment, r.cost, events),
+            |c, r, events, _| completion_answer(&c, r.deployment.as_deref(), r.cost, &events),
         )
     }
 
@@ -294,10 +299,9 @@ impl NativeRouter {
     }
 
     /// One chat completion through `group` (a model group or task type). `body` is the request
-    /// JSON; its `model` is replaced by each deployment's.
-    #[napi(
-        ts_return_type = "Promise<[json: string, deployment: string, cost: number | null, events: Array<object> | null] | NativeFailure>"
-    )]
+    /// JSON; its `model` is replaced by each deployment's. Resolves to a routed answer: a header
+    /// line `[deployment, cost, events]`, then the response JSON.
+    #[napi(ts_return_type = "Promise<string | NativeFailure>")]
     pub fn complete<'env>(
         &self,
         env: &'env Env,
@@ -317,7 +321,7 @@ impl NativeRouter {
             abort,
             call,
             |completion, r, events, _| {
-                completion_answer(completion, r.deployment.clone(), r.cost, events)
+                completion_answer(&completion, r.deployment.as_deref(), r.cost, &events)
             },
         )
     }
@@ -346,10 +350,9 @@ impl NativeRouter {
         )
     }
 
-    /// Embeddings through `group`: `body` is OpenAI's `{ model, input }` JSON.
-    #[napi(
-        ts_return_type = "Promise<[json: string, deployment: string, cost: number | null, events: Array<object> | null] | NativeFailure>"
-    )]
+    /// Embeddings through `group`: `body` is OpenAI's `{ model, input }` JSON. Resolves to a
+    /// routed answer, its JSON OpenAI's embeddings.
+    #[napi(ts_return_type = "Promise<string | NativeFailure>")]
     pub fn embed<'env>(
         &self,
         env: &'env Env,
@@ -363,12 +366,12 @@ impl NativeRouter {
                 Box::pin(async move { router.embed(&group, body.as_bytes(), &o).await })
             };
         self.routed(env, group, options, abort, call, |json, r, events, _| {
-            RoutedAnswer {
-                json,
-                deployment: r.deployment.clone().unwrap_or_default(),
-                cost: None,
-                events,
-            }
+            RoutedAnswer::new(
+                &json,
+                r.deployment.as_deref().unwrap_or_default(),
+                None,
+                &events,
+            )
         })
     }
 

@@ -2,8 +2,10 @@
 //! group's name.
 
 use std::fmt;
+use std::sync::LazyLock;
 
 use bytes::Bytes;
+use memchr::memmem::Finder;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -17,7 +19,9 @@ pub(super) fn with_model(body: &[u8], model: &str) -> Bytes {
     // A string always serialises.
     let _ = serde_json::to_writer(&mut out, model);
     let rest = after_leading_model(body);
-    if memchr::memmem::find(rest, b"\"model\"").is_some() {
+    // Built once: building a searcher costs more than searching a request.
+    static MODEL_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"model\""));
+    if MODEL_KEY.find(rest).is_some() {
         if let Ok(Members(members)) = serde_json::from_slice::<Members>(body) {
             for (key, value) in members.iter().filter(|(key, _)| key != "model") {
                 out.push(b',');
@@ -33,7 +37,8 @@ pub(super) fn with_model(body: &[u8], model: &str) -> Bytes {
         out.push(b',');
     }
     out.extend_from_slice(rest);
-    Bytes::from(out)
+    // A boxed slice becomes `Bytes` as it is; a `Vec` with room to spare costs one more allocation.
+    Bytes::from(out.into_boxed_slice())
 }
 
 /// `body`'s members after its opening brace and a leading `model` member, if it has one.

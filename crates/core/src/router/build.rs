@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::config::{HedgeDelayRaw, LitellmParams, ModelEntry, Number, RouterConfig};
-use super::deployment::{Deployment, Metrics};
+use super::deployment::{Deployment, Metrics, Pricing};
 use super::governance::Governance;
 use super::policy::{Backoff, CooldownRules, FallbackKind, FallbackTable, RetryRules};
 use super::redis::{RedisOptions, RedisState, RedisTarget};
@@ -102,6 +102,7 @@ fn deployment(
     config.retry = RetryPolicy { max_retries: 0 };
     config.transport = transport.clone();
     let client = ChatClient::new(config).map_err(|e| invalid(&at, e))?;
+    let own_price = price(p, entry);
     Ok(Deployment {
         id: entry
             .model_info
@@ -119,7 +120,8 @@ fn deployment(
             rpm: count(p.rpm),
             tpm: count(p.tpm),
         },
-        price: price(p, entry),
+        price: own_price,
+        pricing: Pricing::new(own_price, resolved.provider.id, &resolved.model),
         context_window: count(
             entry
                 .model_info

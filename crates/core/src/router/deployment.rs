@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::Limits;
 use crate::client::ChatClient;
-use crate::usage::Price;
+use crate::usage::{builtin_price, provider_is_free, Price};
 
 /// One place a model group's calls can go.
 pub struct Deployment {
@@ -21,13 +21,37 @@ pub struct Deployment {
     /// Priority tier: lower orders are tried first.
     pub order: u32,
     pub limits: Limits,
+    /// The price set in the config (`input_cost_per_token`, …).
     pub price: Option<Price>,
+    /// What a call here costs per token, worked out once: the config's price, free for local
+    /// servers, else the model's list price. A wildcard deployment's model is known per call.
+    pub pricing: Pricing,
     pub context_window: Option<u64>,
     /// Wait for a stream's first chunk; the router's when unset.
     pub stream_timeout: Option<Duration>,
     /// This deployment's retries (LiteLLM's per-deployment `max_retries`); the group's when unset.
     pub max_retries: Option<u32>,
     pub metrics: Metrics,
+}
+
+/// A deployment's per-token price.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pricing {
+    /// The same for every call (`None`: unknown).
+    Fixed(Option<Price>),
+    /// The list price of the model each call names (a wildcard deployment's).
+    PerModel,
+}
+
+impl Pricing {
+    pub fn new(price: Option<Price>, provider: &str, model: &str) -> Self {
+        match price {
+            Some(p) => Self::Fixed(Some(p)),
+            None if provider_is_free(provider) => Self::Fixed(Some(Price::FREE)),
+            None if model.contains('*') => Self::PerModel,
+            None => Self::Fixed(builtin_price(model)),
+        }
+    }
 }
 
 /// Live figures the strategies read: lock-free, updated on every call.
@@ -102,5 +126,43 @@ impl Deployment {
     /// Per-token cost of a typical call (input + output), for cost-based routing.
     pub fn unit_cost(&self) -> Option<f64> {
         self.price.map(|p| p.input + p.output)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pricing_is_worked_out_once_unless_the_model_is_a_wildcard() {
+        let own = Price {
+            input: 1.0,
+            output: 2.0,
+            cached_input: None,
+            reasoning: None,
+        };
+        assert_eq!(
+            Pricing::new(Some(own), "ollama", "llama3"),
+            Pricing::Fixed(Some(own)),
+            "the config's price wins, even on a local server"
+        );
+        assert_eq!(
+            Pricing::new(None, "ollama", "llama3"),
+            Pricing::Fixed(Some(Price::FREE))
+        );
+        assert_eq!(
+            Pricing::new(None, "openai", "gpt-4o-mini"),
+            Pricing::Fixed(builtin_price("gpt-4o-mini"))
+        );
+        assert!(matches!(
+            Pricing::new(None, "openai", "gpt-4o-mini"),
+            Pricing::Fixed(Some(p)) if p.input == 0.15
+        ));
+        assert_eq!(
+            Pricing::new(None, "openai", "no-such-model"),
+            Pricing::Fixed(None),
+            "unknown, never zero"
+        );
+        assert_eq!(Pricing::new(None, "openai", "*"), Pricing::PerModel);
     }
 }

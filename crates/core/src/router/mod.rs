@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use self::body::with_model;
-use self::deployment::Deployment;
+use self::deployment::{Deployment, Pricing};
 use self::events::{EventLog, RouterEvent};
 use self::gate::CallGov;
 use self::governance::{CallerKey, Governance};
@@ -37,7 +37,7 @@ use self::state::{now_ms, Admission, Admitted, RouterState, WINDOW_MS};
 use self::stats::{Counters, Outcome};
 use self::strategy::{Candidates, Lineup};
 use crate::error::{Error, ErrorKind, UpstreamBody, UpstreamError};
-use crate::usage::{builtin_price, provider_is_free, Price, Usage};
+use crate::usage::{builtin_price, Price, Usage};
 
 pub use self::stream::RoutedStream;
 
@@ -465,11 +465,9 @@ impl Router {
 
     /// Deployment `d`'s price: its own, free for local servers, else the list price of `model`.
     pub(crate) fn price_of(&self, d: usize, model: &str) -> Option<Price> {
-        let dep = &self.deployments[d];
-        match dep.price {
-            Some(p) => Some(p),
-            None if provider_is_free(&dep.provider) => Some(Price::FREE),
-            None => builtin_price(model),
+        match self.deployments[d].pricing {
+            Pricing::Fixed(price) => price,
+            Pricing::PerModel => builtin_price(model),
         }
     }
 }

@@ -104,12 +104,16 @@ pub enum Admitted {
     RateLimited { index: usize },
 }
 
+/// An admission: decided at once when it needs no round trip (no allocation then), else a
+/// future.
+pub type Admitting<'a> = future::Either<future::Ready<Admitted>, BoxFuture<'a, Admitted>>;
+
 /// What a router remembers across calls, per slot (a deployment or a group, by index) and per
 /// cache key.
 pub trait RouterState: Send + Sync {
     /// Look the cache up and count the call's requests: the one step before a call is sent.
     /// Check and count are one step, so concurrent calls cannot pass a limit together.
-    fn admit<'a>(&'a self, admission: Admission<'a>) -> BoxFuture<'a, Admitted>;
+    fn admit<'a>(&'a self, admission: Admission<'a>) -> Admitting<'a>;
     /// When deployment `d` may take traffic again, if it is cooling down now.
     fn cooling_until(&self, d: usize, now: u64) -> Option<u64>;
     /// Cool `d` down until `until`. A later deadline extends the cooldown; an earlier one never
@@ -336,8 +340,8 @@ impl RouterState for MemoryState {
         }
     }
 
-    fn admit<'a>(&'a self, admission: Admission<'a>) -> BoxFuture<'a, Admitted> {
-        Box::pin(future::ready(self.admit_now(&admission)))
+    fn admit<'a>(&'a self, admission: Admission<'a>) -> Admitting<'a> {
+        future::Either::Left(future::ready(self.admit_now(&admission)))
     }
 
     fn usage(&self, d: usize, now: u64) -> (u64, u64) {

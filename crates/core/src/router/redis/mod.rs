@@ -21,7 +21,7 @@ mod sync;
 
 use std::sync::Mutex;
 
-use futures_util::future::{self, BoxFuture};
+use futures_util::future;
 use redis::aio::ConnectionManager;
 use redis::{Client, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, Script, Value};
 use tokio::sync::mpsc;
@@ -30,7 +30,7 @@ use self::keys::{Keys, Write};
 use self::sync::{drain, mirror, PROBE_AT_MOST};
 use super::cache::Cached;
 use super::state::{
-    now_ms, Admission, Admitted, Budget, MemoryState, RateLimit, RouterState, WINDOW_MS,
+    now_ms, Admission, Admitted, Admitting, Budget, MemoryState, RateLimit, RouterState, WINDOW_MS,
 };
 use super::stats::{Outcome, Totals, TotalsSnapshot};
 use crate::error::Error;
@@ -333,10 +333,10 @@ impl Inner {
 }
 
 impl RouterState for RedisState {
-    fn admit<'a>(&'a self, a: Admission<'a>) -> BoxFuture<'a, Admitted> {
+    fn admit<'a>(&'a self, a: Admission<'a>) -> Admitting<'a> {
         let inner = &self.inner;
         if let Some(hit) = a.cache_key.and_then(|k| inner.local.cache_get(k, a.now)) {
-            return Box::pin(future::ready(Admitted::Cached(hit)));
+            return future::Either::Left(future::ready(Admitted::Cached(hit)));
         }
         let needs_redis = a.cache_key.is_some()
             || !a.budgets.is_empty()
@@ -352,14 +352,14 @@ impl RouterState for RedisState {
                     });
                 }
             }
-            return Box::pin(future::ready(admitted));
+            return future::Either::Left(future::ready(admitted));
         }
-        Box::pin(async move {
+        future::Either::Right(Box::pin(async move {
             match inner.admit_shared(&a).await {
                 Some(admitted) => admitted,
                 None => inner.local.admit_now(&a),
             }
-        })
+        }))
     }
 
     fn degraded(&self) -> bool {
