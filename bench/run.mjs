@@ -141,7 +141,9 @@ for (const scenario of SCENARIOS) {
     // Rotate the order each rep so no client always runs right after the same neighbour.
     for (const client of CLIENTS.map((_, i) => CLIENTS[(i + rep) % CLIENTS.length])) {
       if (!planned(client, scenario)) continue
-      if (rep > 0 && Date.now() - started > BUDGET_MS) continue // stay within ~6 min: extra reps are optional
+      // Stay within ~6 min: extra reps are optional, except the router's overhead, a difference of
+      // a few µs that one run cannot settle.
+      if (rep > 0 && scenario !== 'overhead' && Date.now() - started > BUDGET_MS) continue
       const prev = results[client][scenario]
       if (prev && !prev.ok && prev.runs.length) continue // failed once: don't burn time repeating it
       const r = await runChild(client, scenario)

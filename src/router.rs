@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde::Deserialize;
@@ -202,20 +201,20 @@ impl NativeRouter {
 
     /// One routed call on the runtime: `call` runs it, `answer` shapes its value; a failure
     /// carries the router's events, a success carries them when someone listens.
-    fn routed<'env, T, U>(
+    /// The call's future stays inline in the one task `spawn_outcome` boxes: no second box.
+    fn routed<'env, T, U, Fut>(
         &self,
         env: &'env Env,
         group: String,
         options: Option<String>,
         abort: Option<&AbortHandle>,
-        call: impl FnOnce(Arc<Router>, String, CallOptions) -> BoxFuture<'static, Routed<T>>
-            + Send
-            + 'static,
+        call: impl FnOnce(Arc<Router>, String, CallOptions) -> Fut + Send + 'static,
         answer: impl FnOnce(T, &Routed<()>, serde_json::Value, &CallLabel) -> U + Send + 'static,
     ) -> Result<PromiseRaw<'env, Outcome<U>>>
     where
         T: Send + 'static,
         U: ToNapiValue + Send + 'static,
+        Fut: std::future::Future<Output = Routed<T>> + Send + 'static,
     {
         let router = self.inner.clone();
         let label = CallLabel::new(PROVIDER, group.clone());
@@ -310,10 +309,9 @@ impl NativeRouter {
         options: Option<String>,
         abort: Option<&AbortHandle>,
     ) -> Result<PromiseRaw<'env, Outcome<RoutedAnswer>>> {
-        let call =
-            move |router: Arc<Router>, group: String, o: CallOptions| -> BoxFuture<'static, _> {
-                Box::pin(async move { router.complete(&group, body.as_bytes(), &o).await })
-            };
+        let call = move |router: Arc<Router>, group: String, o: CallOptions| async move {
+            router.complete(&group, body.as_bytes(), &o).await
+        };
         self.routed(
             env,
             group,
@@ -336,10 +334,9 @@ impl NativeRouter {
         options: Option<String>,
         abort: Option<&AbortHandle>,
     ) -> Result<PromiseRaw<'env, Outcome<NativeStream>>> {
-        let call =
-            move |router: Arc<Router>, group: String, o: CallOptions| -> BoxFuture<'static, _> {
-                Box::pin(async move { router.stream(&group, body.as_bytes(), &o).await })
-            };
+        let call = move |router: Arc<Router>, group: String, o: CallOptions| async move {
+            router.stream(&group, body.as_bytes(), &o).await
+        };
         self.routed(
             env,
             group,
@@ -361,10 +358,9 @@ impl NativeRouter {
         options: Option<String>,
         abort: Option<&AbortHandle>,
     ) -> Result<PromiseRaw<'env, Outcome<RoutedAnswer>>> {
-        let call =
-            move |router: Arc<Router>, group: String, o: CallOptions| -> BoxFuture<'static, _> {
-                Box::pin(async move { router.embed(&group, body.as_bytes(), &o).await })
-            };
+        let call = move |router: Arc<Router>, group: String, o: CallOptions| async move {
+            router.embed(&group, body.as_bytes(), &o).await
+        };
         self.routed(env, group, options, abort, call, |json, r, events, _| {
             RoutedAnswer::new(
                 &json,
